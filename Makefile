@@ -1,0 +1,38 @@
+# The README's two commands: `make render` and `make test`. Both set up from nothing on Debian (as root).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-inter fonts-jetbrains-mono
+QUALITY ?= 1080p
+OUT ?= dist
+
+.PHONY: render test setup system venv clean bench
+
+render: setup
+	$(VENV)/bin/explainers render --all --quality $(QUALITY) --out $(OUT)
+
+test: setup
+	$(PY) -m pytest -q
+
+# System packages Manim needs to build pycairo/manimpango, and the theme's fonts.
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+setup: system venv
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,258 @@
+"""The ``explainers`` command line: thin click commands over the pipeline."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from render.catalog import DEFAULT_CATALOG, Catalog, Explainer, load_catalog
+from render.errors import RenderError, UserError
+from render.fsio import check_writable_dir
+from render.pipeline import QUALITIES, RenderOutcome, RenderSettings
+from sims.params import ParamError, parse_value
+
+__all__ = ["main", "cli"]
+
+DEFAULT_OUT = Path("dist")
+
+
+class ExplainersGroup(click.Group):
+    """Turns Ctrl-C into one line and exit 130, and hides tracebacks unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing half-written was left under a final name.", err=True)
+            ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise RenderError(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)") from None
+
+
+@click.group(cls=ExplainersGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False, path_type=Path), envvar="EXPLAINERS_CATALOG",
+              default=None, help=f"Catalog file (default: {DEFAULT_CATALOG.name} in the project, or $EXPLAINERS_CATALOG).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected failures.")
+@click.pass_context
+def cli(ctx: click.Context, catalog_path: Path | None, debug: bool) -> None:
+    """Render short animated explainers of distributed-systems, streaming, database and ML ideas."""
+    ctx.obj = {"catalog_path": catalog_path, "debug": debug}
+
+
+def _catalog(ctx: click.Context) -> Catalog:
+    return load_catalog(ctx.obj["catalog_path"])
+
+
+def _explainer(catalog: Catalog, explainer_id: str) -> Explainer:
+    try:
+        return catalog.get(explainer_id)
+    except KeyError:
+        raise UserError(f"{catalog.path}: {explainer_id}: unknown explainer id (see 'explainers list')") from None
+
+
+def _overrides(explainer: Explainer, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``--set key=value`` pairs against the simulator's declared params."""
+    import sims
+
+    if not pairs:
+        return {}
+    if not sims.has_simulator(explainer.id):
+        raise UserError(f"--set: {explainer.id}: has no simulator yet (it is planned)")
+    spec = {p.name: p for p in sims.get_simulator(explainer.id).PARAMS}
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--set: {pair!r}: expected key=value")
+        if key not in spec:
+            raise UserError(f"--set: {explainer.id}: {key}: unknown parameter (known: {', '.join(sorted(spec))})")
+        try:
+            overrides[key] = parse_value(spec[key], text)
+        except ParamError as exc:
+            raise UserError(f"--set: {explainer.id}: {exc}") from None
+    try:
+        explainer.resolved_params(overrides)
+    except ParamError as exc:
+        raise UserError(f"--set: {explainer.id}: {exc}") from None
+    return overrides
+
+
+seed_option = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Override the catalog seed.")
+set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                          help="Override a simulator parameter (repeatable; lists as JSON).")
+
+
+@cli.command("list")
+@click.pass_context
+def list_command(ctx: click.Context) -> None:
+    """List the catalog: id, title, category, target length, status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    catalog = _catalog(ctx)
+    table = Table(title=f"{len(catalog)} explainers ({sum(e.ready for e in catalog)} ready)")
+    for column in ("id", "title", "category", "target", "status"):
+        table.add_column(column, justify="right" if column == "target" else "left")
+    for e in catalog:
+        status = "[green]ready[/]" if e.ready else "[dim]planned[/]"
+        table.add_row(e.id, e.title, e.category, f"{e.duration_s}s", status)
+    Console(width=max(100, Console().width)).print(table)
+
+
+@cli.command("trace")
+@click.argument("explainer_id", metavar="ID")
+@seed_option
+@set_option
+@click.pass_context
+def trace_command(ctx: click.Context, explainer_id: str, seed: int | None, sets: tuple[str, ...]) -> None:
+    """Print the simulator trace of ID as JSON."""
+    from render.pipeline import make_trace
+
+    catalog = _catalog(ctx)
+    explainer = _explainer(catalog, explainer_id)
+    overrides = _overrides(explainer, sets)
+    import sims
+
+    if not sims.has_simulator(explainer.id):
+        raise UserError(f"{catalog.path}: {explainer.id}: has no simulator yet (it is planned)")
+    click.echo(make_trace(explainer, seed, overrides).to_json())
+
+
+def _check_out(out: Path) -> None:
+    problem = check_writable_dir(out)
+    if problem:
+        raise UserError(f"--out: {out}: {problem}")
+
+
+@cli.command("render")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--all", "all_", is_flag=True, help="Render every explainer in the catalog.")
+@click.option("--quality", type=click.Choice(list(QUALITIES)), default="1080p", show_default=True)
+@click.option("--out", type=click.Path(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Output directory.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel renders (default: the CPU count).")
+@click.option("--force", is_flag=True, help="Re-render even if the outputs are up to date.")
+@seed_option
+@set_option
+@click.pass_context
+def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality: str, out: Path, jobs: int | None,
+                   force: bool, seed: int | None, sets: tuple[str, ...]) -> None:
+    """Render explainers to OUT/<id>.mp4 with captions (.vtt, .srt), poster and metadata."""
+    from render.index import write_index
+    from render.pipeline import render_many
+
+    catalog = _catalog(ctx)
+    if all_ and ids:
+        raise UserError("give IDs or --all, not both")
+    if not all_ and not ids:
+        raise UserError("name at least one ID, or pass --all (see 'explainers list')")
+    explainers = list(catalog) if all_ else [_explainer(catalog, i) for i in dict.fromkeys(ids)]
+    if (sets or seed is not None) and len(explainers) != 1:
+        raise UserError("--set and --seed apply to a single explainer; name exactly one ID")
+    overrides = _overrides(explainers[0], sets) if sets else {}
+    _check_out(out)
+    settings = RenderSettings(out_dir=out.resolve(), quality=quality, seed=seed, overrides=overrides, force=force,
+                              catalog_path=catalog.path)
+    ready = [e for e in explainers if e.ready]
+    workers = jobs or max(1, min(len(ready), os.cpu_count() or 1))
+    outcomes = _run_with_progress(explainers, settings, workers, render_many)
+    write_index(catalog, out)
+    _summary(outcomes, out)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise RenderError(f"{len(failed)} render(s) failed: " + "; ".join(f"{o.id}: {o.message}" for o in failed))
+
+
+def _run_with_progress(explainers, settings, workers, render_many) -> list[RenderOutcome]:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console_err = sys.stderr.isatty()
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"),
+                        TimeElapsedColumn(), transient=False, disable=not console_err)
+    tasks = {}
+    with progress:
+        for e in explainers:
+            tasks[e.id] = progress.add_task(e.id, total=1, state="queued" if e.ready else "planned", start=False)
+
+        def on_event(explainer_id: str, event: str, outcome: RenderOutcome | None) -> None:
+            task = tasks[explainer_id]
+            if event == "start":
+                progress.start_task(task)
+                progress.update(task, state=f"rendering ({settings.quality})")
+            else:
+                progress.update(task, completed=1, state=outcome.status if outcome else "done")
+                progress.stop_task(task)
+
+        return render_many(explainers, settings, workers, on_event)
+
+
+def _summary(outcomes: list[RenderOutcome], out: Path) -> None:
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("rendered", "skipped", "planned", "failed")}
+    for o in outcomes:
+        if o.status == "rendered":
+            click.echo(f"rendered {o.id}: {o.duration_s:.1f}s of video in {o.seconds:.1f}s -> {out / (o.id + '.mp4')}")
+        elif o.status == "skipped":
+            click.echo(f"skipped  {o.id}: up to date")
+        elif o.status == "failed":
+            click.echo(f"failed   {o.id}: {o.message}", err=True)
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; index at {out / 'index.html'}")
+
+
+@cli.command("index")
+@click.option("--out", type=click.Path(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True)
+@click.pass_context
+def index_command(ctx: click.Context, out: Path) -> None:
+    """Write OUT/catalog.json and OUT/index.html for the whole catalog."""
+    from render.index import write_index
+
+    catalog = _catalog(ctx)
+    _check_out(out)
+    index = write_index(catalog, out)
+    with_video = sum(1 for e in index["explainers"] if e["video"])
+    click.echo(f"wrote {out / 'catalog.json'} and {out / 'index.html'}: {index['count']} explainers, {with_video} with video")
+
+
+@cli.command("frames")
+@click.argument("explainer_id", metavar="ID")
+@click.option("--out", type=click.Path(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Directory holding the rendered ID.mp4 and ID.json.")
+@click.option("--at", "times", type=click.FloatRange(0), multiple=True, help="Seconds (repeatable). Default: every caption.")
+@click.option("--to", "to_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the PNGs (default: OUT/frames/ID).")
+@click.pass_context
+def frames_command(ctx: click.Context, explainer_id: str, out: Path, times: tuple[float, ...], to_dir: Path | None) -> None:
+    """Write PNG frames of a rendered video, by default one in the middle of every caption, to look at."""
+    import json
+
+    from render.postprocess import extract_frames
+
+    catalog = _catalog(ctx)
+    explainer = _explainer(catalog, explainer_id)
+    video, meta_file = out / f"{explainer.id}.mp4", out / f"{explainer.id}.json"
+    if not video.is_file():
+        raise UserError(f"--out: {video}: not rendered yet (run 'explainers render {explainer.id}')")
+    chosen = list(times)
+    if not chosen:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        chosen = [(c["start"] + c["end"]) / 2 for c in meta["captions"]]
+    target = to_dir or out / "frames" / explainer.id
+    paths = extract_frames(video, chosen, target, prefix=explainer.id)
+    click.echo(f"wrote {len(paths)} frames to {target}")
+
+
+def main() -> None:
+    cli(prog_name="explainers")
+
+
+if __name__ == "__main__":
+    main()
