@@ -135,6 +135,8 @@ def _read_text(path: Path) -> str:
 def _parse_yaml(name: str, text: str) -> Any:
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise CatalogError(name, None, None, "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -142,6 +144,12 @@ def _parse_yaml(name: str, text: str) -> Any:
         if isinstance(exc, yaml.constructor.ConstructorError):
             problem = f"YAML tag not allowed ({problem})"
         raise CatalogError(name, where, None, f"invalid YAML: {problem}") from None
+
+
+def _name(key: Any) -> str:
+    """A key the user wrote, as messages show it: bare when plain, else quoted (one line, never empty)."""
+    text = str(key)
+    return text if text and text.isprintable() and text.strip() == text else repr(text)
 
 
 def _check_type(name: str, entry: str, key: str, value: Any, expected: type) -> None:
@@ -159,7 +167,7 @@ def _validate_entry(name: str, index: int, raw: Any, seen: set[str]) -> Explaine
         label = raw_id if ID_PATTERN.fullmatch(raw_id) else repr(raw_id)
     for key in raw:
         if key not in REQUIRED and key not in OPTIONAL:
-            raise CatalogError(name, label, str(key), f"unknown field (allowed: {', '.join([*REQUIRED, *OPTIONAL])})")
+            raise CatalogError(name, label, _name(key), f"unknown field (allowed: {', '.join([*REQUIRED, *OPTIONAL])})")
     for key, expected in REQUIRED.items():
         if key not in raw:
             raise CatalogError(name, label, key, "missing required field")
@@ -213,7 +221,7 @@ def _validate_entry(name: str, index: int, raw: Any, seen: set[str]) -> Explaine
         try:
             explainer.resolved_params()
         except ParamError as exc:
-            raise CatalogError(name, label, f"params.{exc.field}", exc.message) from None
+            raise CatalogError(name, label, f"params.{_name(exc.field)}", exc.message) from None
     return explainer
 
 
@@ -228,7 +236,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         raise CatalogError(name, None, None, f"expected a mapping with an 'explainers' list, got {type(data).__name__}")
     for key in data:
         if key != "explainers":
-            raise CatalogError(name, None, str(key), "unknown top-level field (allowed: explainers)")
+            raise CatalogError(name, None, _name(key), "unknown top-level field (allowed: explainers)")
     entries = data.get("explainers")
     if not isinstance(entries, list) or not entries:
         raise CatalogError(name, None, "explainers", "expected a non-empty list of entries")

@@ -102,7 +102,7 @@ def list_command(ctx: click.Context) -> None:
     catalog = _catalog(ctx)
     table = Table(title=f"{len(catalog)} explainers ({sum(e.ready for e in catalog)} ready)")
     for column in ("id", "title", "category", "target", "status"):
-        table.add_column(column, justify="right" if column == "target" else "left")
+        table.add_column(column, justify="right" if column == "target" else "left", no_wrap=column == "id")
     for e in catalog:
         status = "[green]ready[/]" if e.ready else "[dim]planned[/]"
         table.add_row(e.id, e.title, e.category, f"{e.duration_s}s", status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manim import DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Line, Rectangle, ValueTracker, VGroup, linear
+from manim import DOWN, LEFT, RIGHT, UP, Create, DashedLine, FadeIn, FadeOut, Line, Rectangle, ValueTracker, VGroup, linear
 
 from scenes.kit import (
     BarChart,
@@ -108,8 +108,7 @@ class RateLimitingScene(ExplainerScene):
         cursor = self.cursor(lanes["arrivals"], lanes["sliding_counter"], clock)
         view = VGroup(*lanes.values(), *marks.values(), cursor)
         self.set_heading(title)
-        self.reveal(self._heading, view)
-        return lanes, marks, clock, view
+        return lanes, marks, clock, VGroup(self._heading, view)
 
     # --- beats ------------------------------------------------------------------------
     def construct(self) -> None:
@@ -160,7 +159,7 @@ class RateLimitingScene(ExplainerScene):
         lanes, marks = self.lanes(0, duration, ("arrivals", *LIMITERS), tick_every=8)
         for m in marks.values():
             m.reveal_until(-1)
-        self.caption("The same bursty traffic hits four limiters.")
+        self.caption("Same bursty traffic, four limiters.")
         self.play(*self.set_heading("Same traffic, four rules"), FadeIn(lanes["arrivals"]), run_time=theme.FADE_S)
         clock = ValueTracker(0)
         marks["arrivals"].follow(clock)
@@ -189,10 +188,10 @@ class RateLimitingScene(ExplainerScene):
         p = self.trace["params"]
         gauge = LevelGauge("tokens", p["bucket_capacity"], height=2.4).move_to([PANEL_X, 0.3, 0])
         gauge.add_updater(lambda g: g.set_level(self.step_at(clock.get_value())["token_bucket"]["tokens"]))
-        self.play(FadeIn(gauge), run_time=theme.FADE_S)
+        self.reveal(view, gauge)
         self.caption(f"A bucket of {p['bucket_capacity']} tokens, refilled at {p['refill_per_s']:g} per second.")
         self.wait(3.2)
-        self.caption("Each request spends a token; the burst drains it.")
+        self.caption("Every request spends one token.")
         self.replay(clock, 6.0, 4.0)
         self.caption("Empty bucket: the rest of the burst bounces.")
         self.wait(2.6)
@@ -210,7 +209,7 @@ class RateLimitingScene(ExplainerScene):
         counter = Counter("count in this window", 0, font_size=theme.HEADING_SIZE).move_to([PANEL_X, 0.6, 0])
         limit_text = mono(f"limit {self.limit}", font_size=theme.LABEL_SIZE, color=theme.HIGHLIGHT).next_to(counter, DOWN, buff=0.3)
         counter.add_updater(lambda c: c.set_value(self.step_at(clock.get_value())["fixed_window"]["count"]))
-        self.play(FadeIn(VGroup(grid, counter, limit_text)), run_time=theme.FADE_S)
+        self.reveal(view, grid, counter, limit_text)
         self.caption("One counter per 8-second window.")
         self.replay(clock, 9.0, 3.6)
         self.caption("Full at 8: everything else waits for the edge.")
@@ -227,10 +226,10 @@ class RateLimitingScene(ExplainerScene):
         counter = Counter("timestamps in the log", 0, suffix=f" / {self.limit}", font_size=theme.HEADING_SIZE)
         counter.move_to([PANEL_X, 0.4, 0])
         counter.add_updater(lambda c: c.set_value(len(self.step_at(clock.get_value())["sliding_log"]["log"])))
-        self.play(FadeIn(VGroup(bracket, counter)), run_time=theme.FADE_S)
+        self.reveal(view, bracket, counter)
         self.caption("Keep a timestamp for every admitted request.")
         self.replay(clock, 9.0, 4.0)
-        self.caption("Only the last 8 seconds count: old ones drop out.")
+        self.caption("Timestamps older than 8 s drop out.")
         self.replay(clock, 19.0, 4.0)
         self.caption("8 inside the window: reject. Exact, never 9.")
         self.replay(clock, 28.0, 3.6)
@@ -257,7 +256,7 @@ class RateLimitingScene(ExplainerScene):
 
         widgets = VGroup(prev_c, cur_c, weight, meter)
         widgets.add_updater(update)
-        self.play(FadeIn(widgets), run_time=theme.FADE_S)
+        self.reveal(view, widgets)
         self.caption("Two counts: this window and the previous one.")
         self.replay(clock, self.edge - 1.0, 3.6)
         self.caption("Estimate = previous × time left + current.")
@@ -287,7 +286,7 @@ class RateLimitingScene(ExplainerScene):
 
         for lim, c in counters.items():
             c.add_updater(lambda m, lim=lim: m.set_value(count(lim)))
-        self.play(FadeIn(VGroup(edge_line, header, *counters.values())), run_time=theme.FADE_S)
+        self.reveal(view, edge_line, header, *counters.values())
         self.caption(f"The edge burst: {2 * self.trace['params']['edge_burst_each']} requests in 2 seconds.")
         self.replay(clock, self.edge + 2.0, 4.0)
         s = self.summary
@@ -323,11 +322,15 @@ class RateLimitingScene(ExplainerScene):
                           x_label=f"seconds {start:g}–{end:g}: {p['overload_rate']:g} requests/s arrive",
                           y_label="admitted since overload began")
         chart.move_to([-0.3, -0.1, 0])
+        pace = DashedLine(chart.to_point(start, 0), chart.to_point(end, (end - start) * self.limit / self.window),
+                          stroke_color=theme.MUTED, stroke_width=2.5, dash_length=0.1).shift(chart.axes.get_corner(DOWN + LEFT))
+        pace_label = label(f"{self.limit / self.window:g} per second", font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
+        pace_label.next_to(pace.get_center(), DOWN + RIGHT, buff=0.15)
         self.caption("Sustained overload: 2.5 requests every second.")
         self.play(*self.set_heading("Head to head: sustained overload"), FadeIn(VGroup(chart.axes, chart.axis_labels)),
                   run_time=theme.FADE_S)
         self.play(*[Create(line) for line in chart.lines.values()], run_time=3.5, rate_func=linear)
-        self.play(FadeIn(chart.end_labels), run_time=0.5)
+        self.play(FadeIn(chart.end_labels), Create(pace), FadeIn(pace_label), run_time=0.8)
         self.caption("All four settle at the same 1 per second.")
         self.wait(3.0)
         self.clear_caption()
@@ -341,7 +344,7 @@ class RateLimitingScene(ExplainerScene):
                  "sliding_log": f"{s['sliding_log']['state_numbers_max']} timestamps", "sliding_counter": "3 numbers"}
         rows = [[NAMES[x], str(s[x]["edge_admitted"]), str(s[x]["max_in_any_window"]), state[x], use[x]] for x in LIMITERS]
         table = TableWidget(["limiter", "edge burst", f"worst {self.window:g} s", "state held", "use when"], rows,
-                            font_size=theme.BODY_SIZE, row_height=0.8, max_width=12.6,
+                            font_size=theme.BODY_SIZE + 2, row_height=0.85, max_width=12.6,
                             highlight={(1, 2): theme.FAILURE, (2, 2): theme.SUCCESS}).move_to([0, 0.2, 0])
         self.caption("Bucket for bursts, log for strict quotas.")
         self.play(*self.set_heading("Takeaway"), FadeIn(table), run_time=theme.FADE_S)

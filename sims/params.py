@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -37,6 +38,8 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParamError(self.name, f"expected a number, got {type(value).__name__} {value!r}")
             value = float(value)
+            if not math.isfinite(value):
+                raise ParamError(self.name, f"expected a finite number, got {value!r}")
         elif self.type is int:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ParamError(self.name, f"expected an integer, got {type(value).__name__} {value!r}")

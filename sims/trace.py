@@ -34,6 +34,13 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"trace value of type {type(value).__name__} is not JSON-serializable")
 
 
+def _json_default(value: Any) -> Any:
+    """numpy scalars and arrays, met by json.dumps, become plain values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"trace value of type {type(value).__name__} is not JSON-serializable")
+
+
 @dataclass(frozen=True)
 class Trace:
     """One run of one simulator.
@@ -50,7 +57,7 @@ class Trace:
     summary: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def _raw(self) -> dict[str, Any]:
         reserved = {"id", "seed", "params", "steps", "summary", "schema_version"}
         clash = reserved.intersection(self.extra)
         if clash:
@@ -64,11 +71,15 @@ class Trace:
             "summary": self.summary,
             **self.extra,
         }
-        return to_plain(data)
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trace as plain JSON types."""
+        return to_plain(self._raw())
 
     def to_json(self) -> str:
         """Serialize with sorted keys and full float precision: same run, same bytes."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return json.dumps(self._raw(), sort_keys=True, separators=(",", ":"), allow_nan=False, default=_json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Trace":
