@@ -205,7 +205,8 @@ def test_path_is_a_directory(tmp_path: Path) -> None:
         str(tmp_path), None, None, "is not a file")
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"], ids=["empty", "blank", "comment", "doc-start"])
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"],
+                         ids=["empty", "blank", "comment", "doc-start"])
 def test_empty_file(tmp_path: Path, text: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
@@ -264,7 +265,7 @@ def test_python_tag_rejected_by_safe_loading(tmp_path: Path, where: str) -> None
 
 def test_deeply_nested_yaml_is_a_catalog_error(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("explainers: " + "[" * 2_000 + "]" * 2_000 + "\n", encoding="utf-8")
+    path.write_text("explainers: " + "[" * 1_500 + "]" * 1_500 + "\n", encoding="utf-8")
     expect_error(path, None, None, "invalid YAML: nested too deeply")
 
 
@@ -330,7 +331,9 @@ def test_unknown_non_string_field(tmp_path: Path, data: dict[str, Any]) -> None:
     expect_error(dump(tmp_path / "c.yaml", data), "cap-theorem", "7", f"unknown field (allowed: {ALLOWED_FIELDS})")
 
 
-@pytest.mark.parametrize(("key", "shown"), [("", "''"), ("a\nb", "'a\\nb'"), (" tag", "' tag'"), ("x\u2028y", "'x\\u2028y'")])
+@pytest.mark.parametrize(
+    ("key", "shown"), [("", "''"), ("a\nb", "'a\\nb'"), (" tag", "' tag'"), ("x\u2028y", "'x\\u2028y'")]
+)
 @pytest.mark.parametrize("where", ["top", "entry", "param"])
 def test_odd_unknown_key_is_quoted_on_one_line(tmp_path: Path, data: dict[str, Any], key: str, shown: str,
                                                where: str) -> None:
@@ -594,15 +597,26 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=8,
 )
+#: Values a simulator parameter might plausibly hold, valid or just out of range.
+near_valid = (
+    st.integers(min_value=-2, max_value=700)
+    | st.floats(min_value=-1, max_value=700)
+    | st.sampled_from([0.0, 0.125, 0.3, 1.0, 1e-9, float("nan"), float("inf"), "leader"])
+    | st.lists(st.integers(-5, 20_000), max_size=3)
+    | st.lists(st.tuples(st.integers(-5, 2000), st.text(max_size=3)).map(list), max_size=3)
+    | st.lists(st.fixed_dictionaries({"who": st.sampled_from(["leader", 0, 2, 12]), "at_ms": st.integers(-5, 3000)},
+                                     optional={"recover_ms": st.none() | st.integers(-5, 3000),
+                                               "orphan_cmd": st.none() | st.text(max_size=3)}), max_size=2)
+)
 keys = st.sampled_from(FIELDS) | st.text(string.ascii_lowercase + "_", min_size=1, max_size=10) | st.text(max_size=4)
 
 
 @st.composite
 def mutated_catalogs(draw: st.DrawFn) -> Any:
     data = copy.deepcopy(FUZZ_BASE)
-    for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["drop", "replace", "param", "drop_param", "new_key", "entry", "drop_entry",
-                                   "top", "whole"]))
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["drop", "replace", "replace", "param", "param", "param", "param", "drop_param",
+                                   "new_key", "entry", "drop_entry", "top", "whole"]))
         if op == "whole":
             data = draw(json_values)
             continue
@@ -617,7 +631,12 @@ def mutated_catalogs(draw: st.DrawFn) -> Any:
         i = draw(st.integers(0, len(entries) - 1))
         entry = entries[i]
         if op == "entry":
-            new = draw(json_values | st.builds(copy.deepcopy, st.sampled_from(FUZZ_BASE["explainers"])))
+            if draw(st.booleans()):
+                new = copy.deepcopy(draw(st.sampled_from(FUZZ_BASE["explainers"])))
+                new["id"] = draw(st.sampled_from(["new-one", "raft-consensus"])
+                                 | st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True))
+            else:
+                new = draw(json_values)
             entries.insert(draw(st.integers(0, len(entries))), new)
         elif op == "drop_entry":
             del entries[i]
@@ -629,11 +648,12 @@ def mutated_catalogs(draw: st.DrawFn) -> Any:
             entry[draw(st.sampled_from(FIELDS) if op == "replace" else keys)] = draw(json_values)
         elif isinstance(entry.get("params"), dict):
             params = entry["params"]
-            names = sorted(params) or ["limit"]
+            names = list(params) or ["limit"]
             if op == "drop_param":
                 params.pop(draw(st.sampled_from(names)), None)
             else:
-                params[draw(st.sampled_from(names) | keys)] = draw(json_values)
+                key = draw(st.sampled_from(names)) if draw(st.integers(0, 3)) else draw(keys)
+                params[key] = draw(near_valid | json_values)
     return data
 
 
@@ -654,7 +674,7 @@ def test_random_mutations_give_a_catalog_or_a_catalog_error(fuzz_dir: Path, data
         catalog = load_catalog(path)
     except CatalogError as err:
         field = err.field or ""
-        event(f"error: {field if field in FIELDS or field.startswith('params.') else 'other'}")
+        event(f"error: {field if field in FIELDS or field.startswith('params.') else err.reason[:20]}")
         assert err.path == str(path)
         assert err.message.startswith(f"{path}: ")
         assert len(err.message.splitlines()) == 1
@@ -667,3 +687,33 @@ def test_random_mutations_give_a_catalog_or_a_catalog_error(fuzz_dir: Path, data
         if sims.has_simulator(e.id):
             resolved = e.resolved_params()  # valid params resolve again without error
             assert all(not isinstance(v, float) or math.isfinite(v) for v in resolved.values())
+
+
+SIMULATED = [e["id"] for e in FUZZ_BASE["explainers"] if sims.has_simulator(e["id"])]
+
+
+@st.composite
+def param_overrides(draw: st.DrawFn) -> tuple[int, dict[str, Any]]:
+    index = draw(st.sampled_from([i for i, e in enumerate(FUZZ_BASE["explainers"]) if e["id"] in SIMULATED]))
+    names = [p.name for p in sims.get_simulator(FUZZ_BASE["explainers"][index]["id"]).PARAMS]
+    specials = st.sampled_from([float("nan"), float("inf"), float("-inf"), -0.0, 1e308, 2**63, True, None])
+    values = st.dictionaries(st.sampled_from(names), specials | near_valid | json_values, min_size=1, max_size=3)
+    return index, draw(values)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(param_overrides())
+def test_random_simulator_params_give_a_catalog_or_a_catalog_error(fuzz_dir: Path, case: tuple[int, dict]) -> None:
+    index, overrides = case
+    data = copy.deepcopy(FUZZ_BASE)
+    data["explainers"][index]["params"].update(overrides)
+    path = dump(fuzz_dir / "p.yaml", data)
+    try:
+        catalog = load_catalog(path)
+    except CatalogError as err:
+        assert err.entry == data["explainers"][index]["id"]
+        assert err.field is not None and err.field.startswith("params.")
+        assert len(err.message.splitlines()) == 1
+        return
+    resolved = catalog.explainers[index].resolved_params()
+    assert all(not isinstance(v, float) or math.isfinite(v) for v in resolved.values())
