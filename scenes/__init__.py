@@ -13,6 +13,7 @@ __all__ = ["SCENES", "get_scene_class", "has_scene"]
 #: catalog id -> "module:ClassName". Add one line per explainer.
 SCENES: dict[str, str] = {
     "rate-limiting": "scenes.rate_limiting:RateLimitingScene",
+    "raft-consensus": "scenes.raft_consensus:RaftConsensusScene",
 }
 
 

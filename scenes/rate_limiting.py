@@ -112,10 +112,9 @@ class RateLimitingScene(ExplainerScene):
 
     # --- beats ------------------------------------------------------------------------
     def construct(self) -> None:
-        self.chapter("The 16-in-2-seconds surprise")
+        self.chapter("A limit of 8 lets 16 through")
         self.show_title_card(3.2)
         self.hook()
-        self.chapter("Same traffic, four rules")
         self.setup_beat()
         self.chapter("Token bucket")
         self.token_bucket_beat()
