@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-inter fonts-jetbrains-mono
+APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-inter fonts-jetbrains-mono chromium
 QUALITY ?= 1080p
 OUT ?= dist
 
@@ -11,11 +11,12 @@ OUT ?= dist
 
 render: setup
 	$(VENV)/bin/explainers render --all --quality $(QUALITY) --out $(OUT)
+	$(VENV)/bin/explainers verify $(OUT)
 
 test: setup
 	$(PY) -m pytest -q
 
-# System packages Manim needs to build pycairo/manimpango, and the theme's fonts.
+# System packages Manim needs to build pycairo/manimpango, the theme's fonts, and the browser the gallery tests drive.
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

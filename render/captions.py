@@ -6,8 +6,10 @@ pipeline serializes them here.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
+from typing import Iterable
 
 __all__ = [
     "Cue",
@@ -16,8 +18,11 @@ __all__ = [
     "MAX_CPS",
     "MIN_CUE_S",
     "caption_problems",
+    "chapter_lines",
     "chapter_problems",
     "format_timestamp",
+    "hashtag",
+    "upload_description",
     "to_srt",
     "to_vtt",
     "to_chapters_vtt",
@@ -83,10 +88,16 @@ def format_timestamp(seconds: float, *, comma: bool = False) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{ms:03d}"
 
 
+def _vtt_text(text: str) -> str:
+    """Escape cue text for WebVTT, where ``&`` and ``<`` start entities and tags."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(cues: list[Cue]) -> str:
     blocks = ["WEBVTT", ""]
     for i, cue in enumerate(cues, 1):
-        blocks += [str(i), f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}", *wrap_caption(cue.text), ""]
+        lines = [_vtt_text(line) for line in wrap_caption(cue.text)]
+        blocks += [str(i), f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}", *lines, ""]
     return "\n".join(blocks)
 
 
@@ -101,8 +112,32 @@ def to_srt(cues: list[Cue]) -> str:
 def to_chapters_vtt(chapters: list[Chapter]) -> str:
     blocks = ["WEBVTT", ""]
     for i, ch in enumerate(chapters, 1):
-        blocks += [f"chapter-{i}", f"{format_timestamp(ch.start)} --> {format_timestamp(ch.end)}", ch.title, ""]
+        blocks += [f"chapter-{i}", f"{format_timestamp(ch.start)} --> {format_timestamp(ch.end)}", _vtt_text(ch.title), ""]
     return "\n".join(blocks)
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def chapter_lines(chapters: Iterable[Chapter]) -> list[str]:
+    """``0:00 Title`` lines, as video platforms read chapters from a description (whole seconds, rounded)."""
+    return [f"{_clock(int(ch.start + 0.5))} {ch.title}" for ch in chapters]
+
+
+def hashtag(tag: str) -> str:
+    """``"Leader Follower Replication"`` -> ``"#LeaderFollowerReplication"`` (letters and digits only)."""
+    words = [w for w in re.split(r"[^\w]+|_", tag) if w]
+    return "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
+
+
+def upload_description(blurb: str, chapters: Iterable[Chapter], tags: Iterable[str]) -> str:
+    """A ready-to-paste upload description: the blurb, the chapter lines, the tags as hashtags."""
+    tags_line = " ".join(dict.fromkeys(h for h in (hashtag(t) for t in tags) if h))
+    parts = [" ".join(blurb.split()), "\n".join(chapter_lines(chapters)), tags_line]
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def caption_problems(cues: list[Cue], video_duration: float | None = None) -> list[str]:

@@ -250,6 +250,40 @@ def frames_command(ctx: click.Context, explainer_id: str, out: Path, times: tupl
     click.echo(f"wrote {len(paths)} frames to {target}")
 
 
+@cli.command("verify")
+@click.argument("out_dir", metavar="[DIR]", required=False, default=str(DEFAULT_OUT),
+                type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def verify_command(ctx: click.Context, out_dir: Path) -> None:
+    """Check every MP4 in DIR (default: dist) and its captions, chapters, poster and metadata."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from render.verify import find_videos, verify_dir
+
+    videos = find_videos(out_dir) if out_dir.is_dir() else []
+    if not videos:
+        raise UserError(f"{out_dir}: no videos to verify (render some with 'explainers render')")
+    targets = {e.id: e.duration_s for e in _catalog(ctx)}
+    results = verify_dir(out_dir, targets, videos)
+    table = Table(title=f"Delivery checks: {out_dir}")
+    for column in ("file", "check", "result", "detail"):
+        table.add_column(column, no_wrap=column != "detail", overflow="fold")
+    for name, checks in results.items():
+        for i, check in enumerate(checks):
+            result = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
+            table.add_row(name if i == 0 else "", check.name, result, check.detail, end_section=i == len(checks) - 1)
+    Console(width=max(120, Console().width)).print(table)
+    total = sum(len(c) for c in results.values())
+    failed = [(name, c.name) for name, checks in results.items() for c in checks if not c.passed]
+    if failed:
+        files = len({name for name, _ in failed})
+        raise RenderError(f"{len(failed)} of {total} checks failed in {files} of {len(results)} file(s): "
+                          + ", ".join(f"{name}: {check}" for name, check in failed[:5])
+                          + (" ..." if len(failed) > 5 else ""))
+    click.echo(f"all {total} checks passed on {len(results)} file(s)")
+
+
 def main() -> None:
     cli(prog_name="explainers")
 

@@ -102,7 +102,7 @@ def _source_digest(explainer_id: str) -> str:
     module_name = scenes.SCENES[explainer_id].partition(":")[0]
     files = [PROJECT_ROOT / (module_name.replace(".", "/") + ".py")]
     files += sorted((PROJECT_ROOT / "scenes" / "kit").glob("*.py"))
-    files += [PROJECT_ROOT / "render" / name for name in ("postprocess.py", "captions.py", "pipeline.py")]
+    files += [PROJECT_ROOT / "render" / name for name in ("postprocess.py", "encoder.py", "captions.py", "pipeline.py")]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
@@ -123,7 +123,7 @@ def content_hash(explainer: Explainer, trace_json: str, settings: RenderSettings
         "manim": version("manim"),
         "av": version("av"),
         "postprocess": POSTPROCESS_VERSION,
-        "encoder": encoder_options(settings.q.fps),
+        "encoder": encoder_options(settings.q.fps, settings.q.width, settings.q.height),
         "meta": [explainer.title, explainer.hook, explainer.blurb, explainer.category, list(explainer.tags),
                  explainer.duration_s],
     }
@@ -160,18 +160,21 @@ def _manim_config(settings: RenderSettings, media_dir: Path, explainer_id: str) 
         "progress_bar": "none",
         "write_to_movie": True,
         "format": "mp4",
-        "video_encoder_options": encoder_options(q.fps),
+        "video_encoder_options": encoder_options(q.fps, q.width, q.height),
     }
 
 
 def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, media_dir: Path):
     """Render the explainer's scene into ``media_dir``; return (raw mp4 path, scene)."""
     from manim import tempconfig
+    from manim.renderer.cairo_renderer import CairoRenderer
+
+    from render.encoder import DeliveryFileWriter
 
     scene_cls = scenes.get_scene_class(explainer.id)
     meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
     with tempconfig(_manim_config(settings, media_dir, explainer.id)):
-        scene = scene_cls(trace=trace, meta=meta)
+        scene = scene_cls(trace=trace, meta=meta, renderer=CairoRenderer(file_writer_class=DeliveryFileWriter))
         scene.render()
         raw = Path(scene.output_plan.primary_artifact)
     return raw, scene
@@ -198,7 +201,7 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
         cues, chapters = list(scene.cues), list(scene.chapters)
         poster_at = float(getattr(scene, "poster_time", 0.0) or (chapters[1].start + 5.0 if len(chapters) > 1 else 1.0))
         mp4 = out_dir / f"{explainer.id}.mp4"
-        postprocess.remux_for_delivery(raw, mp4, title=explainer.title, comment=explainer.blurb)
+        postprocess.remux_for_delivery(raw, mp4, title=explainer.title, comment=explainer.blurb, chapters=chapters)
     info = postprocess.probe(mp4)
     problems = cap.caption_problems(cues, info.duration_s)
     if problems:
@@ -206,7 +209,8 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
     write_text(out_dir / f"{explainer.id}.vtt", cap.to_vtt(cues))
     write_text(out_dir / f"{explainer.id}.srt", cap.to_srt(cues))
     write_text(out_dir / f"{explainer.id}.chapters.vtt", cap.to_chapters_vtt(chapters))
-    postprocess.save_poster(mp4, out_dir / f"{explainer.id}.jpg", min(poster_at, info.duration_s - 0.5))
+    poster_at = min(poster_at, info.duration_s - 0.5)
+    postprocess.save_poster(mp4, out_dir / f"{explainer.id}.jpg", poster_at)
     files = {}
     for suffix in (".mp4", ".vtt", ".srt", ".chapters.vtt", ".jpg"):
         path = out_dir / f"{explainer.id}{suffix}"
@@ -230,6 +234,9 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
         "chapters": [c.to_dict() for c in chapters],
         "captions": [c.to_dict() for c in cues],
         "transcript": " ".join(c.text for c in cues),
+        "upload_description": cap.upload_description(explainer.blurb, chapters, explainer.tags),
+        "poster_s": round(poster_at, 3),
+        "delivery": info.summary(),
         "files": files,
         "render_hash": digest,
         "render_seconds": round(time.monotonic() - started, 2),

@@ -1,0 +1,58 @@
+"""The Manim side of delivery encoding: frames converted to YUV with the BT.709 matrix.
+
+Imported only by the render job (it imports Manim); everything else about the
+delivery file is in :mod:`render.postprocess`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+from manim.scene.scene_file_writer import SceneFileWriter
+from manim.scene.video_segment_encoder import VideoSegmentEncoder
+
+__all__ = ["Bt709SegmentEncoder", "DeliveryFileWriter"]
+
+
+class Bt709SegmentEncoder(VideoSegmentEncoder):
+    """Manim's segment encoder, converting RGBA to YUV with the BT.709 matrix.
+
+    Manim hands the encoder RGBA frames and lets swscale convert them with its
+    default (BT.601) matrix, which would contradict the BT.709 tags: players
+    would decode the theme's green about 13 luma steps off. Here each frame is
+    converted once with the BT.709 matrix (limited range), and a held frame
+    (``repeat``) is converted once, not once per repeat.
+    """
+
+    def write_frame(self, pixels: np.ndarray, *, repeat: int = 1) -> None:
+        self._validate_frame(pixels, repeat)
+        time_base = Fraction(self.spec.frame_rate.denominator, self.spec.frame_rate.numerator)
+        try:
+            yuv = VideoReformatter().reformat(
+                av.VideoFrame.from_ndarray(pixels, format="rgba"),
+                format=self.spec.pixel_format,
+                dst_colorspace=Colorspace.ITU709,
+                dst_color_range=ColorRange.MPEG,
+            )
+            for _ in range(repeat):
+                yuv.pts = self._next_pts
+                yuv.time_base = time_base
+                self._next_pts += 1
+                for packet in self._stream.encode(yuv):
+                    self._container.mux(packet)
+        except BaseException as error:
+            raise self._operation_error("encode", error) from error
+
+
+class DeliveryFileWriter(SceneFileWriter):
+    """Manim's file writer with :class:`Bt709SegmentEncoder` (``CairoRenderer(file_writer_class=...)``)."""
+
+    def _create_segment_encoder(self, target: Path) -> VideoSegmentEncoder:
+        encoder = self.video_encoder
+        if encoder is None:
+            raise RuntimeError("Video segment encoding requires resolved settings.")
+        return Bt709SegmentEncoder(target=target, spec=encoder)
