@@ -8,7 +8,6 @@ monkeypatch it.
 from __future__ import annotations
 
 import json
-import os
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -356,15 +355,10 @@ def test_out_is_under_a_regular_file(tmp_path: Path, command: list[str]) -> None
     assert tree(tmp_path) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only directories")
-def test_out_not_writable(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        assert_user_error(run("index", "--out", str(locked)), f"Error: --out: {locked}: is not writable")
-    finally:
-        locked.chmod(0o700)
+def test_out_not_writable() -> None:
+    # /sys refuses new files even to root (CI runs as root, so a chmod'ed directory would not do)
+    assert_user_error(run("index", "--out", "/sys"), "Error: --out: /sys: is not writable")
+    assert not [p for p in Path("/sys").iterdir() if p.name.startswith(".")]
 
 
 # ------------------------------------------------------------------ index
