@@ -12,7 +12,8 @@ import click
 
 from render.catalog import DEFAULT_CATALOG, Catalog, Explainer, load_catalog
 from render.errors import RenderError, UserError
-from render.fsio import check_writable_dir
+from render.fsio import check_writable_dir, checkpoint, sweep_temp_files
+from render.lock import OutDirLock
 from render.pipeline import QUALITIES, RenderOutcome, RenderSettings
 from sims.params import ParamError, parse_value
 
@@ -134,6 +135,27 @@ def _check_out(out: Path) -> None:
         raise UserError(f"--out: {out}: {problem}")
 
 
+def _out_lock(out: Path) -> OutDirLock:
+    """The out directory's lock; a second command waits for it, saying so on one line."""
+
+    def waiting(pid: int | None) -> None:
+        holder = f" (pid {pid})" if pid else ""
+        click.echo(f"waiting for another render into {out}{holder}...", err=True)
+
+    return OutDirLock(out, on_wait=waiting)
+
+
+def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
+    from render.index import write_index
+
+    checkpoint("index")
+    try:
+        return write_index(catalog, out)
+    except OSError as exc:
+        raise RenderError(f"could not write the index to {out} ({exc.strerror or exc}); "
+                          f"the previous catalog.json and index.html were left in place") from None
+
+
 @cli.command("render")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--all", "all_", is_flag=True, help="Render every explainer in the catalog.")
@@ -148,7 +170,6 @@ def _check_out(out: Path) -> None:
 def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality: str, out: Path, jobs: int | None,
                    force: bool, seed: int | None, sets: tuple[str, ...]) -> None:
     """Render explainers to OUT/<id>.mp4 with captions (.vtt, .srt), poster and metadata."""
-    from render.index import write_index
     from render.pipeline import render_many
 
     catalog = _catalog(ctx)
@@ -165,8 +186,10 @@ def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality
                               catalog_path=catalog.path)
     ready = [e for e in explainers if e.ready]
     workers = jobs or max(1, min(len(ready), os.cpu_count() or 1))
-    outcomes = _run_with_progress(explainers, settings, workers, render_many)
-    write_index(catalog, out)
+    with _out_lock(out):
+        sweep_temp_files(out)  # left by a killed run
+        outcomes = _run_with_progress(explainers, settings, workers, render_many)
+        _write_index(catalog, out)
     _summary(outcomes, out)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
@@ -213,11 +236,11 @@ def _summary(outcomes: list[RenderOutcome], out: Path) -> None:
 @click.pass_context
 def index_command(ctx: click.Context, out: Path) -> None:
     """Write OUT/catalog.json and OUT/index.html for the whole catalog."""
-    from render.index import write_index
-
     catalog = _catalog(ctx)
     _check_out(out)
-    index = write_index(catalog, out)
+    with _out_lock(out):
+        sweep_temp_files(out)
+        index = _write_index(catalog, out)
     with_video = sum(1 for e in index["explainers"] if e["video"])
     click.echo(f"wrote {out / 'catalog.json'} and {out / 'index.html'}: {index['count']} explainers, {with_video} with video")
 

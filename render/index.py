@@ -29,7 +29,7 @@ from typing import Any
 
 from render.captions import Chapter, chapter_lines
 from render.catalog import Catalog
-from render.fsio import write_text
+from render.fsio import staged
 from render.pipeline import metadata_path
 
 __all__ = ["build_index", "render_html", "script_json", "write_index"]
@@ -372,9 +372,11 @@ def render_html(index: dict[str, Any]) -> str:
 
 
 def write_index(catalog: Catalog, out_dir: Path) -> dict[str, Any]:
-    """Write ``catalog.json`` and ``index.html`` into ``out_dir`` (atomically)."""
+    """Write ``catalog.json`` and ``index.html`` into ``out_dir`` (atomically, both or neither)."""
     out_dir = Path(out_dir)
     index = build_index(catalog, out_dir)
-    write_text(out_dir / "catalog.json", json.dumps(index, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-    write_text(out_dir / "index.html", render_html(index))
+    with staged() as stage:
+        stage.path(out_dir / "catalog.json").write_bytes(
+            (json.dumps(index, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+        stage.path(out_dir / "index.html").write_bytes(render_html(index).encode("utf-8"))
     return index

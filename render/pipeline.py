@@ -11,7 +11,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -23,7 +23,8 @@ import sims
 from render import captions as cap
 from render.catalog import PROJECT_ROOT, Catalog, Explainer
 from render.errors import RenderError
-from render.fsio import sha256_file, write_text
+from render.fsio import checkpoint, sha256_file, staged, write_text
+from render.lock import sweep_work_dirs, work_dir
 from sims.trace import Trace
 
 __all__ = [
@@ -180,14 +181,61 @@ def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, 
     return raw, scene
 
 
-def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
-    """Simulate, draw, post-process and write one explainer's outputs (atomically)."""
-    from render import postprocess
+DRAWN = "drawn.json"  #: in a work directory: a finished draw, for a rerun to resume from
 
+
+@dataclass(frozen=True)
+class Drawn:
+    """What post-processing needs from a finished draw (saved so that a killed run can resume after it)."""
+
+    raw: Path
+    cues: list[cap.Cue]
+    chapters: list[cap.Chapter]
+    poster_at: float
+
+
+def _save_drawn(media: Path, digest: str, raw: Path, scene: Any) -> Drawn:
+    cues, chapters = list(scene.cues), list(scene.chapters)
+    poster_at = float(getattr(scene, "poster_time", 0.0) or (chapters[1].start + 5.0 if len(chapters) > 1 else 1.0))
+    data = {"digest": digest, "raw": str(Path(raw).relative_to(media)), "poster_at": poster_at,
+            "cues": [asdict(c) for c in cues], "chapters": [asdict(c) for c in chapters]}
+    write_text(media / DRAWN, json.dumps(data, sort_keys=True))  # floats round-trip exactly
+    return Drawn(Path(raw), cues, chapters, poster_at)
+
+
+def _load_drawn(media: Path, digest: str) -> Drawn | None:
+    """The finished draw a killed run left in ``media`` for this exact ``digest``, if any."""
+    try:
+        data = json.loads((media / DRAWN).read_text(encoding="utf-8"))
+        raw = media / data["raw"]
+        if data["digest"] != digest or not raw.is_file():
+            return None
+        return Drawn(raw, [cap.Cue(**c) for c in data["cues"]], [cap.Chapter(**c) for c in data["chapters"]],
+                     float(data["poster_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _work_name(explainer_id: str, digest: str, out_dir: Path) -> str:
+    """The work directory of one render: the same for a rerun of it, so that the rerun can resume."""
+    key = hashlib.sha256(f"{digest} {Path(out_dir).resolve()}".encode()).hexdigest()[:12]
+    return f"{explainer_id}-{key}"
+
+
+def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
+    """Simulate, draw, post-process and write one explainer's outputs (all together, atomically).
+
+    The outputs are staged beside their targets and renamed into place together
+    at the end: a run that fails or is killed leaves the previous outputs (a
+    killed run may leave temporary files, which the next run sweeps). A
+    finished draw is kept in the work directory until the outputs are in place,
+    so a run killed during post-processing resumes from it.
+    """
     started = time.monotonic()
     if not explainer.ready:
         return RenderOutcome(explainer.id, "planned", message="simulator or scene not written yet")
     trace_obj = make_trace(explainer, settings.seed, settings.overrides)
+    checkpoint("simulate", explainer.id)
     trace_json = trace_obj.to_json()
     digest = content_hash(explainer, trace_json, settings)
     out_dir = Path(settings.out_dir)
@@ -196,53 +244,78 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
 
     cache = cache_root()
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"{explainer.id}-", dir=cache) as media:
-        raw, scene = draw(explainer, json.loads(trace_json), settings, Path(media))
-        cues, chapters = list(scene.cues), list(scene.chapters)
-        poster_at = float(getattr(scene, "poster_time", 0.0) or (chapters[1].start + 5.0 if len(chapters) > 1 else 1.0))
-        mp4 = out_dir / f"{explainer.id}.mp4"
-        postprocess.remux_for_delivery(raw, mp4, title=explainer.title, comment=explainer.blurb, chapters=chapters)
-    info = postprocess.probe(mp4)
-    problems = cap.caption_problems(cues, info.duration_s)
-    if problems:
-        raise RenderError(f"{explainer.id}: captions: {problems[0]}")
-    write_text(out_dir / f"{explainer.id}.vtt", cap.to_vtt(cues))
-    write_text(out_dir / f"{explainer.id}.srt", cap.to_srt(cues))
-    write_text(out_dir / f"{explainer.id}.chapters.vtt", cap.to_chapters_vtt(chapters))
-    poster_at = min(poster_at, info.duration_s - 0.5)
-    postprocess.save_poster(mp4, out_dir / f"{explainer.id}.jpg", poster_at)
-    files = {}
-    for suffix in (".mp4", ".vtt", ".srt", ".chapters.vtt", ".jpg"):
-        path = out_dir / f"{explainer.id}{suffix}"
-        files[path.name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-    meta = {
-        "id": explainer.id,
-        "title": explainer.title,
-        "blurb": explainer.blurb,
-        "hook": explainer.hook,
-        "category": explainer.category,
-        "tags": list(explainer.tags),
-        "target_duration_s": explainer.duration_s,
-        "duration_s": round(info.duration_s, 3),
-        "quality": settings.quality,
-        "width": info.width,
-        "height": info.height,
-        "fps": info.fps,
-        "seed": trace_obj.seed,
-        "params": trace_obj.params,
-        "trace_sha256": hashlib.sha256(trace_json.encode()).hexdigest(),
-        "chapters": [c.to_dict() for c in chapters],
-        "captions": [c.to_dict() for c in cues],
-        "transcript": " ".join(c.text for c in cues),
-        "upload_description": cap.upload_description(explainer.blurb, chapters, explainer.tags),
-        "poster_s": round(poster_at, 3),
-        "delivery": info.summary(),
-        "files": files,
-        "render_hash": digest,
-        "render_seconds": round(time.monotonic() - started, 2),
-    }
-    write_text(metadata_path(out_dir, explainer.id), json.dumps(meta, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    sweep_work_dirs(cache, resumable_marker=DRAWN)
+    with work_dir(cache, _work_name(explainer.id, digest, out_dir)) as work:
+        drawn = None if settings.force else _load_drawn(work.path, digest)
+        if drawn is None:
+            work.clear()
+            checkpoint("draw", explainer.id)
+            raw, scene = draw(explainer, json.loads(trace_json), settings, work.path)
+            drawn = _save_drawn(work.path, digest, raw, scene)
+            work.resumable = True
+        checkpoint("encode", explainer.id)
+        try:
+            info = _write_outputs(explainer, settings, drawn, trace_obj, trace_json, digest)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise RenderError(f"{explainer.id}: could not write its outputs to {out_dir} ({reason}); "
+                              f"the previous outputs were left in place") from None
     return RenderOutcome(explainer.id, "rendered", time.monotonic() - started, info.duration_s)
+
+
+def _write_outputs(explainer: Explainer, settings: RenderSettings, drawn: Drawn, trace_obj: Trace, trace_json: str,
+                   digest: str):
+    """Post-process a finished draw into OUT/<id>.mp4 .vtt .srt .chapters.vtt .jpg .json, all or none."""
+    from render import postprocess
+
+    out_dir = Path(settings.out_dir)
+    target = {suffix: out_dir / f"{explainer.id}{suffix}" for suffix in (".mp4", ".vtt", ".srt", ".chapters.vtt",
+                                                                         ".jpg", ".json")}
+    cues, chapters = drawn.cues, drawn.chapters
+    with staged() as stage:
+        temp = {suffix: stage.path(path) for suffix, path in target.items()}
+        postprocess.remux_for_delivery(drawn.raw, temp[".mp4"], title=explainer.title, comment=explainer.blurb,
+                                       chapters=chapters)
+        checkpoint("postprocess", explainer.id)
+        info = postprocess.probe(temp[".mp4"])
+        problems = cap.caption_problems(cues, info.duration_s)
+        if problems:
+            raise RenderError(f"{explainer.id}: captions: {problems[0]}")
+        temp[".vtt"].write_bytes(cap.to_vtt(cues).encode("utf-8"))
+        temp[".srt"].write_bytes(cap.to_srt(cues).encode("utf-8"))
+        temp[".chapters.vtt"].write_bytes(cap.to_chapters_vtt(chapters).encode("utf-8"))
+        poster_at = min(drawn.poster_at, info.duration_s - 0.5)
+        postprocess.save_poster(temp[".mp4"], temp[".jpg"], poster_at)
+        files = {target[suffix].name: {"bytes": temp[suffix].stat().st_size, "sha256": sha256_file(temp[suffix])}
+                 for suffix in (".mp4", ".vtt", ".srt", ".chapters.vtt", ".jpg")}
+        meta = {
+            "id": explainer.id,
+            "title": explainer.title,
+            "blurb": explainer.blurb,
+            "hook": explainer.hook,
+            "category": explainer.category,
+            "tags": list(explainer.tags),
+            "target_duration_s": explainer.duration_s,
+            "duration_s": round(info.duration_s, 3),
+            "quality": settings.quality,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "seed": trace_obj.seed,
+            "params": trace_obj.params,
+            "trace_sha256": hashlib.sha256(trace_json.encode()).hexdigest(),
+            "chapters": [c.to_dict() for c in chapters],
+            "captions": [c.to_dict() for c in cues],
+            "transcript": " ".join(c.text for c in cues),
+            "upload_description": cap.upload_description(explainer.blurb, chapters, explainer.tags),
+            "poster_s": round(poster_at, 3),
+            "delivery": info.summary(),
+            "files": files,
+            "render_hash": digest,
+        }
+        text = json.dumps(meta, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        temp[".json"].write_bytes(text.encode("utf-8"))
+    return info
 
 
 def _worker(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
@@ -251,6 +324,31 @@ def _worker(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
     except Exception as exc:  # reported per explainer; the run goes on with the others
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return RenderOutcome(explainer.id, "failed", message=first)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills outright
+    raise SystemExit(128 + signum)  # unwinds render_one: staged files and the unfinished work dir go
+
+
+def _worker_signals() -> None:
+    """Pool worker initializer: Ctrl-C is for the parent to handle; SIGTERM (its way to stop us) cleans up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, timeout: float = 30.0) -> None:
+    """Stop a pool's workers now (on Ctrl-C): cancel what has not started, SIGTERM what runs, wait for them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def plan(catalog: Catalog, ids: list[str]) -> list[Explainer]:
@@ -280,18 +378,23 @@ def render_many(
             notify(e.id, "done", outcomes[e.id])
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            pending = {}
-            for e in todo:
-                pending[pool.submit(_worker, e, settings)] = e.id
-                notify(e.id, "start", None)
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    explainer_id = pending.pop(future)
-                    try:
-                        outcomes[explainer_id] = future.result()
-                    except Exception as exc:  # a worker process died
-                        outcomes[explainer_id] = RenderOutcome(explainer_id, "failed", message=f"worker died: {exc}")
-                    notify(explainer_id, "done", outcomes[explainer_id])
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_signals) as pool:
+            try:
+                pending = {}
+                for e in todo:
+                    pending[pool.submit(_worker, e, settings)] = e.id
+                    notify(e.id, "start", None)
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        explainer_id = pending.pop(future)
+                        try:
+                            outcomes[explainer_id] = future.result()
+                        except Exception as exc:  # a worker process died
+                            outcomes[explainer_id] = RenderOutcome(explainer_id, "failed",
+                                                                   message=f"worker died: {exc}")
+                        notify(explainer_id, "done", outcomes[explainer_id])
+            except BaseException:  # Ctrl-C: do not wait for the running renders (or start the queued ones)
+                _stop_workers(pool)
+                raise
     return [outcomes[e.id] for e in explainers]
