@@ -449,6 +449,9 @@ def _dispatch(world: World, action: tuple[Any, ...]) -> None:
             return
         emit(world, "deliver", node["id"], msg["id"], {"type": msg["type"], "src": msg["src"]})
         _HANDLERS[msg["type"]](world, node, msg)
+        # a handler may change state after its last step (a counted vote, a match_index):
+        # the delivery's last step carries the state after the whole delivery
+        world.steps[-1]["nodes"] = [_snapshot(n) for n in world.nodes]
     elif kind == "timer":
         node = world.node(action[1])
         if not node["alive"] or node["timer_token"] != action[2]:
