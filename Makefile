@@ -35,5 +35,9 @@ venv: $(VENV)/.installed
 
 setup: system venv
 
+# Stock Manim vs our pipeline, side by side (long: ~15 min for two explainers on 2 cores); not part of `make test`.
+bench: setup
+	$(PY) bench/render_bench.py
+
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -22,6 +23,7 @@ __all__ = [
     "chapter_problems",
     "format_timestamp",
     "hashtag",
+    "plain_line",
     "upload_description",
     "to_srt",
     "to_vtt",
@@ -112,7 +114,8 @@ def to_srt(cues: list[Cue]) -> str:
 def to_chapters_vtt(chapters: list[Chapter]) -> str:
     blocks = ["WEBVTT", ""]
     for i, ch in enumerate(chapters, 1):
-        blocks += [f"chapter-{i}", f"{format_timestamp(ch.start)} --> {format_timestamp(ch.end)}", _vtt_text(ch.title), ""]
+        title = _vtt_text(" ".join(ch.title.split()))  # one line: a blank line would end the cue
+        blocks += [f"chapter-{i}", f"{format_timestamp(ch.start)} --> {format_timestamp(ch.end)}", title, ""]
     return "\n".join(blocks)
 
 
@@ -124,7 +127,7 @@ def _clock(seconds: int) -> str:
 
 def chapter_lines(chapters: Iterable[Chapter]) -> list[str]:
     """``0:00 Title`` lines, as video platforms read chapters from a description (whole seconds, rounded)."""
-    return [f"{_clock(int(ch.start + 0.5))} {ch.title}" for ch in chapters]
+    return [f"{_clock(int(ch.start + 0.5))} {' '.join(ch.title.split())}" for ch in chapters]
 
 
 def hashtag(tag: str) -> str:
@@ -133,10 +136,30 @@ def hashtag(tag: str) -> str:
     return "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
 
 
+#: Embedding, override and isolate controls: they can make a line read differently from what it holds.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def plain_line(text: str) -> str:
+    """``text`` as one line of plain text for an upload form.
+
+    Whitespace (newlines included) collapses to single spaces; control and bidi
+    control characters go (right-to-left letters stay); ``<`` and ``>``, which
+    upload forms such as YouTube's reject in a description, become ``‹`` and ``›``.
+    """
+    kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in BIDI_CONTROLS)
+    return " ".join(kept.replace("<", "\u2039").replace(">", "\u203a").split())
+
+
 def upload_description(blurb: str, chapters: Iterable[Chapter], tags: Iterable[str]) -> str:
-    """A ready-to-paste upload description: the blurb, the chapter lines, the tags as hashtags."""
+    """A ready-to-paste upload description: the blurb, the chapter lines, the tags as hashtags.
+
+    Plain text only (see :func:`plain_line`), so that nothing in the blurb or a
+    chapter title can add a line, such as a chapter mark, of its own.
+    """
+    chapters = [Chapter(plain_line(c.title), c.start, c.end) for c in chapters]
     tags_line = " ".join(dict.fromkeys(h for h in (hashtag(t) for t in tags) if h))
-    parts = [" ".join(blurb.split()), "\n".join(chapter_lines(chapters)), tags_line]
+    parts = [plain_line(blurb), "\n".join(chapter_lines(chapters)), tags_line]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 

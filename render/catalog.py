@@ -68,6 +68,13 @@ class Explainer:
     params: Mapping[str, Any]
     featured: bool = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (for worker processes): the read-only params view travels as a plain dict."""
+        return {**self.__dict__, "params": dict(self.params)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, params=MappingProxyType(dict(state["params"])))
+
     @property
     def ready(self) -> bool:
         """True when both its simulator and its scene exist."""

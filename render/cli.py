@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,30 @@ __all__ = ["main", "cli"]
 DEFAULT_OUT = Path("dist")
 
 
+def _one_line(exc: click.UsageError) -> UserError:
+    """A usage error as one ``Error: ...`` line (click would print the usage and a hint above it)."""
+    where = exc.ctx.command_path if exc.ctx is not None else "explainers"
+    return UserError(f"{exc.format_message()} (see '{where} --help')")
+
+
 class ExplainersGroup(click.Group):
-    """Turns Ctrl-C into one line and exit 130, and hides tracebacks unless ``--debug``."""
+    """Turns Ctrl-C into one line and exit 130, usage errors into one line, and hides tracebacks unless ``--debug``."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
         except KeyboardInterrupt:
             click.echo("Interrupted: nothing half-written was left under a final name.", err=True)
             ctx.exit(130)
@@ -86,6 +104,15 @@ def _overrides(explainer: Explainer, pairs: tuple[str, ...]) -> dict[str, Any]:
     except ParamError as exc:
         raise UserError(f"--set: {explainer.id}: {exc}") from None
     return overrides
+
+
+class OutDir(click.Path):
+    """An output directory path; an empty one is a mistake (it would silently mean the current directory)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("must not be empty", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 seed_option = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Override the catalog seed.")
@@ -160,17 +187,26 @@ def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--all", "all_", is_flag=True, help="Render every explainer in the catalog.")
 @click.option("--quality", type=click.Choice(list(QUALITIES)), default="1080p", show_default=True)
-@click.option("--out", type=click.Path(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True,
+@click.option("--out", type=OutDir(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Output directory.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel renders (default: the CPU count).")
 @click.option("--force", is_flag=True, help="Re-render even if the outputs are up to date.")
 @seed_option
 @set_option
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where renders run: a local process pool, or a Dask distributed cluster (one task per explainer).")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", default=None,
+              help="Dask scheduler address for --executor dask, e.g. tcp://host:8786 (or $DASK_SCHEDULER_ADDRESS).")
 @click.pass_context
 def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality: str, out: Path, jobs: int | None,
-                   force: bool, seed: int | None, sets: tuple[str, ...]) -> None:
+                   force: bool, seed: int | None, sets: tuple[str, ...], executor: str, scheduler: str | None) -> None:
     """Render explainers to OUT/<id>.mp4 with captions (.vtt, .srt), poster and metadata."""
     from render.pipeline import render_many
+
+    if executor == "dask":
+        if not scheduler:
+            raise UserError("--executor dask: needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
+        render_many = functools.partial(render_many, executor="dask", scheduler=scheduler)
 
     catalog = _catalog(ctx)
     if all_ and ids:
@@ -232,7 +268,7 @@ def _summary(outcomes: list[RenderOutcome], out: Path) -> None:
 
 
 @cli.command("index")
-@click.option("--out", type=click.Path(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True)
+@click.option("--out", type=OutDir(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True)
 @click.pass_context
 def index_command(ctx: click.Context, out: Path) -> None:
     """Write OUT/catalog.json and OUT/index.html for the whole catalog."""

@@ -42,25 +42,29 @@ TEMP_MARK = ".tmp-"
 MARKS_ENV = "EXPLAINERS_TEST_MARKS"
 #: Test hook: the point (``stage`` or ``stage:detail``) at which :func:`checkpoint` sleeps.
 PAUSE_ENV = "EXPLAINERS_TEST_PAUSE_AT"
-#: Test hook: how long it sleeps there (seconds; default an hour, i.e. until killed).
+#: Test hook: how long it sleeps there at most (seconds; default an hour, i.e. until killed or resumed).
 PAUSE_SECONDS_ENV = "EXPLAINERS_TEST_PAUSE_S"
 
 
 def checkpoint(stage: str, detail: str = "") -> None:
     """Mark that the run reached ``stage`` (and pause there), when the test hooks ask for it.
 
-    With ``EXPLAINERS_TEST_MARKS=DIR`` it touches ``DIR/<stage>:<detail>``; with
+    With ``EXPLAINERS_TEST_MARKS=DIR`` it writes ``DIR/<stage>:<detail>`` (a clock reading); with
     ``EXPLAINERS_TEST_PAUSE_AT`` equal to ``stage`` or ``stage:detail`` it then
-    sleeps, so that a test can kill the process at exactly this point.
+    writes ``DIR/paused`` and sleeps (until ``DIR/resume`` exists, or
+    ``EXPLAINERS_TEST_PAUSE_S`` have passed), so that a test can kill or
+    interrupt the process at exactly this point.
     """
     marks = os.environ.get(MARKS_ENV)
     if not marks:
         return
     point = f"{stage}:{detail}" if detail else stage
-    Path(marks, point.replace("/", "_")).touch()
+    Path(marks, point.replace("/", "_")).write_text(str(time.monotonic_ns()), encoding="utf-8")  # the order
     if os.environ.get(PAUSE_ENV) in (stage, point):
         Path(marks, "paused").write_text(f"{point}\n{os.getpid()}\n", encoding="utf-8")
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))
+        deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "3600"))
+        while time.monotonic() < deadline and not Path(marks, "resume").exists():
+            time.sleep(0.05)
 
 
 def _temp_name(target: Path, kind: str = "") -> Path:

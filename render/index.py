@@ -17,7 +17,10 @@ from inline data).
 
 Every string from the catalog or the metadata is HTML-escaped; the inline
 data is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e``,
-``\\u0026``, so no string can close its ``<script>`` element.
+``\\u0026``, so no string can close its ``<script>`` element. Card titles,
+blurbs and tags and the hero's hook sit in bidi-isolated elements
+(``dir="auto"``), so right-to-left text, and any direction-override character in
+it, stays inside its own element.
 """
 
 from __future__ import annotations
@@ -168,7 +171,7 @@ def _ready_extras(entry: dict[str, Any]) -> str:
 
 def _card(entry: dict[str, Any]) -> str:
     video = entry["video"]
-    tags = "".join(f"<li>{escape(t)}</li>" for t in entry["tags"])
+    tags = "".join(f'<li dir="auto">{escape(t)}</li>' for t in entry["tags"])
     if video:
         media, extras, status = _player(entry), _ready_extras(entry), "ready"
     else:
@@ -179,7 +182,7 @@ def _card(entry: dict[str, Any]) -> str:
         f'<div class="media">{media}</div>'
         f'<div class="body"><p class="meta"><span class="duration">~{int(entry["target_duration_s"])}s</span> '
         f'<span class="category">{escape(entry["category"])}</span></p>'
-        f'<h3>{escape(entry["title"])}</h3><p class="blurb">{escape(entry["blurb"])}</p>'
+        f'<h3 dir="auto">{escape(entry["title"])}</h3><p class="blurb" dir="auto">{escape(entry["blurb"])}</p>'
         f'<ul class="tags" aria-label="Tags">{tags}</ul>{extras}</div></article>'
     )
 
@@ -197,7 +200,7 @@ def _hero(index: dict[str, Any]) -> str:
                if featured["video"] else '<div class="poster soon"><span>Coming soon</span></div>')
     return (
         f'<section class="hero" aria-label="Featured explainer"><div class="lead">{lead}'
-        f'<div class="featured"><p class="hook">{escape(hook)}</p>'
+        f'<div class="featured"><p class="hook" dir="auto">{escape(hook)}</p>'
         f'<p><a class="start" href="#{fid}">Start with {escape(featured["title"])}</a></p>'
         f'<p class="meta"><span class="category">{escape(featured["category"])}</span> · '
         f'<span class="duration">~{int(featured["target_duration_s"])}s</span></p></div></div>'

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import signal
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -103,7 +102,8 @@ def _source_digest(explainer_id: str) -> str:
     module_name = scenes.SCENES[explainer_id].partition(":")[0]
     files = [PROJECT_ROOT / (module_name.replace(".", "/") + ".py")]
     files += sorted((PROJECT_ROOT / "scenes" / "kit").glob("*.py"))
-    files += [PROJECT_ROOT / "render" / name for name in ("postprocess.py", "encoder.py", "captions.py", "pipeline.py")]
+    files += [PROJECT_ROOT / "render" / name for name in ("postprocess.py", "encoder.py", "speedups.py", "captions.py",
+                                                           "pipeline.py")]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
@@ -162,6 +162,9 @@ def _manim_config(settings: RenderSettings, media_dir: Path, explainer_id: str) 
         "write_to_movie": True,
         "format": "mp4",
         "video_encoder_options": encoder_options(q.fps, q.width, q.height),
+        # Encode the previous animation's segment while the next one is drawn (Manim's default, 1, makes
+        # drawing wait for each segment's encoder to finish). Same bytes, ~4 % less wall time (bench/).
+        "max_inflight_encoders": 2,
     }
 
 
@@ -170,12 +173,15 @@ def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, 
     from manim import tempconfig
     from manim.renderer.cairo_renderer import CairoRenderer
 
+    from render import speedups
     from render.encoder import DeliveryFileWriter
 
     scene_cls = scenes.get_scene_class(explainer.id)
     meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
+    speedups.install()
     with tempconfig(_manim_config(settings, media_dir, explainer.id)):
-        scene = scene_cls(trace=trace, meta=meta, renderer=CairoRenderer(file_writer_class=DeliveryFileWriter))
+        scene = scene_cls(trace=trace, meta=meta, renderer=CairoRenderer(file_writer_class=DeliveryFileWriter,
+                                                                   camera_class=speedups.PathCachingCamera))
         scene.render()
         raw = Path(scene.output_plan.primary_artifact)
     return raw, scene
@@ -256,10 +262,13 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
         checkpoint("encode", explainer.id)
         try:
             info = _write_outputs(explainer, settings, drawn, trace_obj, trace_json, digest)
-        except OSError as exc:
+        except OSError as exc:  # the draw stays for the rerun (after freeing space, say) to resume from
             reason = exc.strerror or str(exc)
-            raise RenderError(f"{explainer.id}: could not write its outputs to {out_dir} ({reason}); "
+            raise RenderError(f"could not write its outputs to {out_dir} ({reason}); "
                               f"the previous outputs were left in place") from None
+        except Exception:
+            work.resumable = False  # a rerun would fail the same way: do not keep the draw
+            raise
     return RenderOutcome(explainer.id, "rendered", time.monotonic() - started, info.duration_s)
 
 
@@ -358,43 +367,18 @@ def plan(catalog: Catalog, ids: list[str]) -> list[Explainer]:
 def render_many(
     explainers: list[Explainer],
     settings: RenderSettings,
-    jobs: int,
+    jobs: int | None = None,
     on_event: Callable[[str, str, RenderOutcome | None], None] | None = None,
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> list[RenderOutcome]:
-    """Render each explainer, ``jobs`` at a time; report ``(id, event, outcome)`` as they go."""
-    notify = on_event or (lambda *_: None)
-    outcomes: dict[str, RenderOutcome] = {}
-    todo = []
-    for e in explainers:
-        if e.ready:
-            todo.append(e)
-        else:
-            outcomes[e.id] = RenderOutcome(e.id, "planned", message="simulator or scene not written yet")
-            notify(e.id, "done", outcomes[e.id])
-    if jobs <= 1 or len(todo) <= 1:
-        for e in todo:
-            notify(e.id, "start", None)
-            outcomes[e.id] = _worker(e, settings)
-            notify(e.id, "done", outcomes[e.id])
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_signals) as pool:
-            try:
-                pending = {}
-                for e in todo:
-                    pending[pool.submit(_worker, e, settings)] = e.id
-                    notify(e.id, "start", None)
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        explainer_id = pending.pop(future)
-                        try:
-                            outcomes[explainer_id] = future.result()
-                        except Exception as exc:  # a worker process died
-                            outcomes[explainer_id] = RenderOutcome(explainer_id, "failed",
-                                                                   message=f"worker died: {exc}")
-                        notify(explainer_id, "done", outcomes[explainer_id])
-            except BaseException:  # Ctrl-C: do not wait for the running renders (or start the queued ones)
-                _stop_workers(pool)
-                raise
-    return [outcomes[e.id] for e in explainers]
+    """Render each explainer, ``jobs`` at a time; report ``(id, event, outcome)`` as they go.
+
+    What is planned or up to date is settled here, before any worker starts; the
+    rest runs one task per explainer on ``executor``: ``local`` (a process pool)
+    or ``dask`` (the Dask cluster at ``scheduler``). See :mod:`render.executors`.
+    """
+    from render.executors import render_all
+
+    return render_all(explainers, settings, jobs, on_event, executor=executor, scheduler=scheduler)

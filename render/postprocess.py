@@ -63,12 +63,17 @@ def encoder_options(fps: int, width: int = 1920, height: int = 1080) -> dict[str
     1 s closed GOPs (``g`` = fps, no scene-cut keyframes), at most 2 B-frames, High
     profile, BT.709 tags, constant quality capped at the reference bitrate for the
     size and rate (1 s VBV buffer), and a fixed thread count so that the encoded
-    bytes are reproducible.
+    bytes are reproducible. The preset and crf depend on the frame size (see below).
     """
     cap = bitrate_reference(width, height, fps)
+    # From 720p up, x264's superfast preset at crf 21 holds veryfast crf 20's quality (PSNR against the
+    # source frames, bench/: mean as high or higher, minimum higher, on three 5 s samples of a 1080p60
+    # explainer) for 25-40 % less encoder time, at about 1.5x the bits (still a tenth of the cap).
+    # Preview keeps veryfast crf 20: its cap is tight and its time goes to drawing, not encoding.
+    large = width * height >= 1280 * 720
     return {
-        "preset": "veryfast",
-        "crf": "20",
+        "preset": "superfast" if large else "veryfast",
+        "crf": "21" if large else "20",
         "maxrate": str(cap),
         "bufsize": str(cap),
         "g": str(fps),

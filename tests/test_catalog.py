@@ -666,7 +666,7 @@ def test_fuzz_base_is_valid(fuzz_dir: Path) -> None:
     assert len(load_catalog(dump(fuzz_dir / "base.yaml", FUZZ_BASE))) == 4
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_catalogs())
 def test_random_mutations_give_a_catalog_or_a_catalog_error(fuzz_dir: Path, data: Any) -> None:
     path = dump(fuzz_dir / "c.yaml", data)

@@ -1,0 +1,223 @@
+"""Where renders run: a local process pool (the default) or a Dask distributed cluster.
+
+:func:`render_all` (behind :func:`render.pipeline.render_many`) first plans in
+the calling process, before any worker starts: an explainer is *planned* (no
+simulator or scene yet), *skipped* (its outputs are up to date: the content
+hash over trace, scene and kit source, quality, versions and post-processing
+matches the one in its metadata) or *to render*. Planning costs one simulation
+per ready explainer (milliseconds), so a run with nothing to do never imports
+Manim or starts a worker.
+
+What is left becomes one task per explainer, and every task runs the same
+function, :func:`render_task`, which calls :func:`render.pipeline.render_one`
+(all outputs written atomically into the out directory):
+
+* ``local``: in this process for a single task or ``jobs=1``, otherwise in a
+  ``spawn`` process pool of ``min(jobs, tasks)`` workers (one Manim config per
+  process, so parallel renders never share state).
+* ``dask``: on the Dask distributed cluster whose scheduler is at ``scheduler``.
+  The workers need the same code, catalog data and versions as the caller, and
+  the out directory at the same path (a shared filesystem): each task first
+  checks both (the content hash it computes must be the one planned here) and
+  fails with a clear message otherwise, instead of writing something else.
+  A worker process renders one explainer at a time whatever its thread count
+  (Manim's config is global to a process).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from render import pipeline
+from render.catalog import Explainer
+from render.errors import RenderError, UserError
+from render.fsio import checkpoint
+from render.pipeline import RenderOutcome, RenderSettings
+
+__all__ = ["EXECUTORS", "Task", "default_jobs", "plan_tasks", "render_all", "render_task"]
+
+EXECUTORS = ("local", "dask")
+
+Notify = Callable[[str, str, "RenderOutcome | None"], None]
+
+#: One render at a time in a process: Manim's config (and its SVG cache) is global to the process.
+_RENDER_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Task:
+    """One explainer to render, with the content hash the caller planned it under (None: not checked)."""
+
+    explainer: Explainer
+    digest: str | None = None
+
+
+def default_jobs() -> int:
+    """Parallel local renders when ``--jobs`` is not given: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def planned_digest(explainer: Explainer, settings: RenderSettings) -> str:
+    """The content hash an explainer's outputs would carry with these settings (one simulation)."""
+    trace_json = pipeline.make_trace(explainer, settings.seed, settings.overrides).to_json()
+    return pipeline.content_hash(explainer, trace_json, settings)
+
+
+def plan_tasks(explainers: list[Explainer], settings: RenderSettings, *, need_digest: bool = False,
+               notify: Notify | None = None) -> tuple[dict[str, RenderOutcome], list[Task]]:
+    """Split ``explainers`` into finished outcomes (planned, up to date, failed to plan) and tasks to render."""
+    notify = notify or (lambda *_: None)
+    done: dict[str, RenderOutcome] = {}
+    tasks: list[Task] = []
+    for e in explainers:
+        started = time.monotonic()
+        if not e.ready:
+            done[e.id] = RenderOutcome(e.id, "planned", message="simulator or scene not written yet")
+        elif settings.force and not need_digest:
+            tasks.append(Task(e))
+            continue
+        else:
+            try:
+                digest = planned_digest(e, settings)
+                checkpoint("simulate", e.id)
+            except Exception as exc:  # reported per explainer, like a failed render
+                done[e.id] = RenderOutcome(e.id, "failed", message=_first_line(exc))
+            else:
+                if not settings.force and pipeline.is_up_to_date(Path(settings.out_dir), e.id, digest):
+                    done[e.id] = RenderOutcome(e.id, "skipped", time.monotonic() - started, message="up to date")
+                else:
+                    tasks.append(Task(e, digest))
+                    continue
+        notify(e.id, "done", done[e.id])
+    return done, tasks
+
+
+def render_task(task: Task, settings: RenderSettings) -> RenderOutcome:
+    """Render one explainer in whatever process runs this (a pool worker, a Dask worker, or the caller)."""
+    with _RENDER_LOCK:
+        if task.digest is not None:
+            problem = _worker_problem(task, settings)
+            if problem:
+                return RenderOutcome(task.explainer.id, "failed", message=problem)
+        return pipeline._worker(task.explainer, settings)
+
+
+def _worker_problem(task: Task, settings: RenderSettings) -> str | None:
+    """Why this worker must not render ``task`` (it would write something the caller did not plan), or None."""
+    host = socket.gethostname()
+    out = Path(settings.out_dir)
+    if not out.is_dir():
+        return f"out directory {out} does not exist on worker {host} (it must be shared by every worker)"
+    try:
+        digest = planned_digest(task.explainer, settings)
+    except Exception as exc:
+        return f"worker {host} cannot simulate it: {_first_line(exc)}"
+    if digest != task.digest:
+        return (f"worker {host} has other code, catalog data or versions than the caller "
+                f"(content hash {digest[:12]} != {task.digest[:12]})")
+    return None
+
+
+def render_all(explainers: list[Explainer], settings: RenderSettings, jobs: int | None = None,
+               on_event: Notify | None = None, *, executor: str = "local",
+               scheduler: str | None = None) -> list[RenderOutcome]:
+    """Plan, then render what needs it on ``executor``; report ``(id, event, outcome)`` as they go."""
+    if executor not in EXECUTORS:
+        raise UserError(f"--executor: {executor}: unknown (choose from {', '.join(EXECUTORS)})")
+    if executor == "dask" and not scheduler:
+        raise UserError("--executor dask: needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
+    notify = on_event or (lambda *_: None)
+    outcomes, tasks = plan_tasks(explainers, settings, need_digest=executor == "dask", notify=notify)
+    if tasks:
+        if executor == "dask":
+            outcomes.update(_run_dask(tasks, settings, scheduler or "", notify))
+        else:  # same code in every worker: no need to check the hash again there
+            local = [Task(t.explainer) for t in tasks]
+            outcomes.update(_run_local(local, settings, jobs or default_jobs(), notify))
+    return [outcomes[e.id] for e in explainers]
+
+
+# --- local ---------------------------------------------------------------------------------------
+
+def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: Notify) -> dict[str, RenderOutcome]:
+    outcomes: dict[str, RenderOutcome] = {}
+    workers = min(jobs, len(tasks))
+    if workers <= 1:
+        for task in tasks:
+            notify(task.explainer.id, "start", None)
+            outcomes[task.explainer.id] = render_task(task, settings)
+            notify(task.explainer.id, "done", outcomes[task.explainer.id])
+        return outcomes
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pipeline._worker_signals) as pool:
+        try:
+            pending = {}
+            for task in tasks:
+                pending[pool.submit(render_task, task, settings)] = task.explainer.id
+                notify(task.explainer.id, "start", None)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    explainer_id = pending.pop(future)
+                    try:
+                        outcomes[explainer_id] = future.result()
+                    except Exception as exc:  # a worker process died
+                        outcomes[explainer_id] = RenderOutcome(explainer_id, "failed", message=f"worker died: {exc}")
+                    notify(explainer_id, "done", outcomes[explainer_id])
+        except BaseException:  # Ctrl-C: do not wait for the running renders (or start the queued ones)
+            pipeline._stop_workers(pool)
+            raise
+    return outcomes
+
+
+# --- Dask distributed ------------------------------------------------------------------------------
+
+def _run_dask(tasks: list[Task], settings: RenderSettings, scheduler: str, notify: Notify) -> dict[str, RenderOutcome]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UserError("--executor dask: dask and distributed are not installed "
+                        "(pip install -e '.[dask]')") from None
+    try:
+        client = Client(scheduler, timeout="15s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise RenderError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({_first_line(exc)})") from None
+    outcomes: dict[str, RenderOutcome] = {}
+    run = uuid.uuid4().hex[:8]
+    with client:
+        futures = {}
+        try:
+            for task in tasks:
+                explainer_id = task.explainer.id
+                future = client.submit(render_task, task, settings, key=f"render-{explainer_id}-{run}", pure=False)
+                futures[future] = explainer_id
+                notify(explainer_id, "start", None)
+            for future in as_completed(futures, loop=client.loop):
+                explainer_id = futures[future]
+                try:
+                    outcomes[explainer_id] = future.result()
+                except Exception as exc:  # the task raised past render_task, or its worker died (KilledWorker)
+                    outcomes[explainer_id] = RenderOutcome(explainer_id, "failed",
+                                                           message=f"dask task failed: {_first_line(exc)}")
+                notify(explainer_id, "done", outcomes[explainer_id])
+        except BaseException:  # Ctrl-C: drop what has not started; running tasks finish their atomic writes
+            client.cancel(list(futures))
+            raise
+    return outcomes

@@ -1,0 +1,251 @@
+"""Performance machinery, tested for behaviour (never timed: the figures are ``bench/``'s job).
+
+* the render speed-ups (:mod:`render.speedups`) draw exactly Manim's pixels;
+* the up-to-date check runs in the caller, before any worker or Manim import: a no-op run
+  renders nothing, and changing one scene re-renders that explainer only (``--force`` all);
+* the bench's probe and quality metric work on real files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import render.pipeline
+from render import executors
+from render.catalog import PROJECT_ROOT, load_catalog
+from render.pipeline import RenderOutcome, RenderSettings, content_hash, make_trace
+
+CATALOG = load_catalog()
+READY = [e for e in CATALOG if e.ready]
+
+
+# --- the speed-ups draw the same pixels ----------------------------------------------------------
+
+def _frame_hashes(explainer_id: str, fast: bool, upto: int) -> tuple[list[str], int]:
+    """Hashes of every frame of the first ``upto`` + 1 animations, drawn small, with or without the speed-ups."""
+    import tempfile
+
+    from manim import tempconfig
+    from manim.camera.camera import Camera
+    from manim.renderer.cairo_renderer import CairoRenderer
+    from manim.scene.scene_file_writer import SceneFileWriter
+    from manim.utils.exceptions import EndSceneEarlyException
+
+    import scenes
+    from render import speedups
+
+    hashes: list[str] = []
+
+    class HashingWriter(SceneFileWriter):
+        def write_frame(self, pixels, *, repeat: int = 1) -> None:
+            hashes.append(hashlib.sha256(pixels.tobytes()).hexdigest()[:16] + f"x{repeat}")
+
+        def begin_animation(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def end_animation(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def finish(self) -> None:
+            pass
+
+    explainer = CATALOG.get(explainer_id)
+    trace = json.loads(make_trace(explainer).to_json())
+    meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
+    (speedups.install if fast else speedups.uninstall)()
+    try:
+        with tempfile.TemporaryDirectory() as media:
+            config = {"media_dir": media, "pixel_width": 384, "pixel_height": 216, "frame_rate": 6,
+                      "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
+                      "upto_animation_number": upto}
+            with tempconfig(config):
+                renderer = CairoRenderer(file_writer_class=HashingWriter,
+                                         camera_class=speedups.PathCachingCamera if fast else Camera)
+                scene = scenes.get_scene_class(explainer_id)(trace=trace, meta=meta, renderer=renderer)
+                try:
+                    scene.render()
+                except EndSceneEarlyException:  # raised again by a wait in tear_down, past the range
+                    pass
+                hits = getattr(renderer.camera, "path_hits", 0)
+    finally:
+        speedups.install()  # what every render in this process uses
+    return hashes, hits
+
+
+@pytest.mark.parametrize("explainer_id", [e.id for e in READY])
+def test_speedups_draw_manims_pixels(explainer_id: str) -> None:
+    stock, _ = _frame_hashes(explainer_id, fast=False, upto=14)
+    fast, hits = _frame_hashes(explainer_id, fast=True, upto=14)
+    assert len(stock) > 50
+    assert fast == stock
+    assert hits > 0  # the cache was used, not bypassed
+
+
+def test_copied_text_shares_only_its_parsed_svg_path() -> None:
+    import numpy as np
+    from manim import Text
+
+    from render import speedups
+
+    speedups.install()
+    text = Text("token bucket", font="Inter", font_size=28)
+    copy = text.copy()
+    for a, b in zip(text.get_family(), copy.get_family(), strict=True):
+        assert a is not b
+        assert np.array_equal(a.points, b.points) and a.points is not b.points
+        if hasattr(a, "path_obj"):
+            assert b.path_obj is a.path_obj
+    copy.shift([1, 0, 0])
+    assert not np.array_equal(text.points, copy.points) or len(text.points) == 0
+
+
+# --- planning in the caller: no-op and change-one ---------------------------------------------------
+
+def _fake_up_to_date(out: Path, settings: RenderSettings) -> None:
+    """Metadata that says every ready explainer is up to date (no video needed: it lists no files)."""
+    for e in READY:
+        digest = content_hash(e, make_trace(e).to_json(), settings)
+        (out / f"{e.id}.json").write_text(json.dumps({"render_hash": digest, "files": {}}), encoding="utf-8")
+
+
+def _no_render(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    rendered: list[str] = []
+
+    def render_one(explainer, settings):
+        rendered.append(explainer.id)
+        return RenderOutcome(explainer.id, "rendered", 1.0, 100.0)
+
+    monkeypatch.setattr(render.pipeline, "render_one", render_one)
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a pool was started"))
+    return rendered
+
+
+def test_nothing_changed_plans_no_task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = RenderSettings(out_dir=tmp_path, quality="preview")
+    _fake_up_to_date(tmp_path, settings)
+    rendered = _no_render(monkeypatch)
+    events: list[tuple[str, str]] = []
+    outcomes = render.pipeline.render_many(list(CATALOG), settings, 2, lambda i, ev, o: events.append((i, ev)))
+    assert rendered == []
+    assert {o.id: o.status for o in outcomes if o.id in {e.id for e in READY}} == {e.id: "skipped" for e in READY}
+    assert all(o.status == "planned" for o in outcomes if not CATALOG.get(o.id).ready)
+    assert sorted(events) == sorted((e.id, "done") for e in CATALOG)  # no "start": nothing was handed out
+
+
+def test_changing_one_scene_rerenders_only_that_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edit one scene's source in a copy of the project: only its explainer is re-rendered; --force does all."""
+    if len(READY) < 2:
+        pytest.skip("needs two ready explainers")
+    settings = RenderSettings(out_dir=tmp_path / "out", quality="preview")
+    settings.out_dir.mkdir()
+    _fake_up_to_date(settings.out_dir, settings)
+    copy = tmp_path / "project"
+    for part in ("scenes", "render"):
+        shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(render.pipeline, "PROJECT_ROOT", copy)
+    rendered = _no_render(monkeypatch)
+
+    changed = READY[1]
+    module = copy / (render.pipeline.scenes.SCENES[changed.id].partition(":")[0].replace(".", "/") + ".py")
+    module.write_text(module.read_text(encoding="utf-8") + "\n# a changed beat\n", encoding="utf-8")
+    outcomes = render.pipeline.render_many(list(CATALOG), settings, 1)
+    assert rendered == [changed.id]
+    assert {o.id: o.status for o in outcomes if CATALOG.get(o.id).ready} == {
+        e.id: "rendered" if e.id == changed.id else "skipped" for e in READY}
+
+    rendered.clear()
+    kit = copy / "scenes" / "kit" / "theme.py"  # the kit is shared: every explainer depends on it
+    kit.write_text(kit.read_text(encoding="utf-8") + "\n# a changed colour\n", encoding="utf-8")
+    render.pipeline.render_many(READY, settings, 1)
+    assert rendered == [e.id for e in READY]
+
+    rendered.clear()
+    monkeypatch.setattr(render.pipeline, "PROJECT_ROOT", PROJECT_ROOT)
+    render.pipeline.render_many(READY, RenderSettings(out_dir=settings.out_dir, quality="preview", force=True), 1)
+    assert rendered == [e.id for e in READY]
+
+
+def test_noop_cli_run_imports_no_manim(rate_limiting_preview: Path, tmp_path: Path) -> None:
+    """The real command on real up-to-date outputs: skipped, without importing Manim or starting a worker."""
+    out = tmp_path / "dist"
+    shutil.copytree(rate_limiting_preview, out)
+    code = textwrap.dedent(f"""
+        import sys, multiprocessing
+        from render.cli import cli
+        try:
+            cli(["render", "rate-limiting", "--quality", "preview", "--out", {str(out)!r}, "--jobs", "2"],
+                prog_name="explainers")
+        except SystemExit as exc:
+            status = exc.code
+        print("RESULT", status, "manim" in sys.modules, len(multiprocessing.active_children()))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert "skipped  rate-limiting: up to date" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "RESULT 0 False 0"
+
+
+# --- the bench's own machinery ------------------------------------------------------------------------
+
+def _bench():
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    try:
+        import render_bench
+    finally:
+        sys.path.remove(str(PROJECT_ROOT / "bench"))
+    return render_bench
+
+
+def test_quality_metrics() -> None:
+    import numpy as np
+
+    bench = _bench()
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (72, 128, 3), dtype=np.uint8)
+    assert bench.psnr(a, a) == float("inf")
+    assert bench.ssim(a, a) == pytest.approx(1.0)
+    b = np.clip(a.astype(int) + rng.integers(-3, 4, a.shape), 0, 255).astype(np.uint8)
+    assert 35 < bench.psnr(a, b) < 50
+    assert 0.8 < bench.ssim(a, b) < 1.0
+
+
+def test_compare_a_video_with_itself(rate_limiting_preview: Path) -> None:
+    video = str(rate_limiting_preview / "rate-limiting.mp4")
+    result = _bench().compare(video, video)
+    assert result["frames_ours"] == result["frames_stock"] > 1000
+    assert result["samples"] >= 50
+    # Decoded the same way the two sides are compared (709 vs 601 matrices), the same file still matches closely.
+    assert result["psnr_db"]["min"] > 30 and result["ssim"]["min"] > 0.95
+
+
+def test_probe_measures_a_stock_manim_render(tmp_path: Path) -> None:
+    """The bench's probe, through its generated sitecustomize, in a real stock ``manim render`` process."""
+    bench = _bench()
+    args = bench.argparse.Namespace(quick=True, ids=None, jobs=None, catalog=None, keep=False)
+    run = bench.Bench(args)
+    try:
+        scene = tmp_path / "tiny.py"
+        scene.write_text(textwrap.dedent("""
+            from manim import Create, Scene, Square
+            class Tiny(Scene):
+                def construct(self):
+                    self.play(Create(Square()), run_time=1)
+                    self.wait(1)
+        """))
+        result = run.run("tiny", [*run.manim, "render", "-ql", "--media_dir", str(tmp_path / "media"), "tiny.py",
+                                  "Tiny"], tmp_path)
+    finally:
+        run.close()
+    (record,) = result["records"]
+    assert record["scene"] == "Tiny"
+    assert record["frames_written"] == 30 and record["frames_drawn"] == 16  # 15 drawn + one held for 15
+    assert 0 < record["encode_share"] < 1 and record["maxrss_mib"] > 50
+    assert result["wall_s"] > 0 and result["cpu_s"] > 0
