@@ -135,9 +135,13 @@ class Bench:
         self.explainers = ready
         self.quality = "preview" if self.quick else "1080p"
         self.stock_flags = ["-ql"] if self.quick else ["-qh", "--fps", "60"]
-        self.scratch = Path(tempfile.mkdtemp(prefix="render-bench-"))
+        if args.resume:
+            self.scratch = Path(args.resume)
+        else:
+            self.scratch = Path(tempfile.mkdtemp(prefix="render-bench-"))
+        print(f"scratch directory: {self.scratch} (resume an interrupted run with --resume {self.scratch})")
         site = self.scratch / "site"
-        site.mkdir()
+        site.mkdir(exist_ok=True)
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(probe=str(ROOT / "bench" / "probe.py")))
         self.site = site
         bin_dir = Path(sys.executable).parent
@@ -145,18 +149,26 @@ class Bench:
         self.explainers_cli = ([str(bin_dir / "explainers")] if (bin_dir / "explainers").exists()
                                else [sys.executable, "-m", "render.cli"])
         self.log = self.scratch / "logs"
-        self.log.mkdir()
+        self.log.mkdir(exist_ok=True)
 
-    def close(self) -> None:
-        if self.args.keep:
+    def close(self, finished: bool) -> None:
+        if self.args.keep or not finished:
             print(f"scratch kept in {self.scratch}")
         else:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
     # --- running and measuring one command ---------------------------------------------------------
     def run(self, name: str, argv: list[str], cwd: Path) -> dict[str, Any]:
-        """Run ``argv`` with the probe armed; return wall time, CPU, peak RSS, probe records, output."""
+        """Run ``argv`` with the probe armed; return wall time, CPU, peak RSS, probe records, output.
+
+        Each finished run is saved in the scratch directory; with ``--resume`` a saved one is reused.
+        """
+        saved = self.scratch / "runs" / f"{name}.json"
+        if saved.is_file():
+            print(f"    (reusing the finished run {name} from {saved.parent})", flush=True)
+            return json.loads(saved.read_text())
         probes = self.scratch / "probe" / name
+        shutil.rmtree(probes, ignore_errors=True)
         probes.mkdir(parents=True)
         env = dict(os.environ)
         env["BENCH_PROBE_DIR"] = str(probes)
@@ -177,9 +189,12 @@ class Bench:
         for path in sorted(probes.glob("*.jsonl")):
             records += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return {"name": name, "argv": argv, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                "load_before": load_before, "load_after": _load(), "records": records,
-                "stdout": stdout, "stderr": stderr}
+        result = {"name": name, "argv": argv, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+                  "load_before": load_before, "load_after": _load(), "records": records,
+                  "stdout": stdout, "stderr": stderr}
+        saved.parent.mkdir(exist_ok=True)
+        saved.write_text(json.dumps(result))
+        return result
 
     # --- the phases --------------------------------------------------------------------------------
     def traces(self) -> dict[str, Any]:
@@ -204,7 +219,7 @@ class Bench:
         from render.pipeline import make_trace
 
         work = self.scratch / "stock" / explainer.id
-        work.mkdir(parents=True)
+        work.mkdir(parents=True, exist_ok=True)
         module, _, cls = scenes.SCENES[explainer.id].partition(":")
         name = _class_name(explainer.id)
         meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
@@ -291,14 +306,17 @@ def compare(ours: str, stock: str) -> dict[str, Any]:
     """PSNR and SSIM of our encode against the stock one, on one frame every 2 s at the same timestamps."""
     from av.video.reformatter import Colorspace
 
-    _, n_ours, rate = _frames(ours, [], Colorspace.ITU709)
-    _, n_stock, _ = _frames(stock, [], Colorspace.ITU601)
-    n = min(n_ours, n_stock)
+    import av
+
+    with av.open(ours) as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or stream.guessed_rate or 0)
+        declared = stream.frames
     step = max(1, round(SAMPLE_EVERY_S * rate))
-    indices = list(range(step // 2, n, step))
+    indices = list(range(step // 2, declared or 10**7, step))
     # Ours is converted with the BT.709 matrix (and tagged so); stock Manim lets swscale use BT.601.
-    a, _, _ = _frames(ours, indices, Colorspace.ITU709)
-    b, _, _ = _frames(stock, indices, Colorspace.ITU601)
+    a, n_ours, _ = _frames(ours, indices, Colorspace.ITU709)
+    b, n_stock, _ = _frames(stock, indices, Colorspace.ITU601)
     p = [psnr(a[i], b[i]) for i in indices if i in a and i in b]
     s = [ssim(a[i], b[i]) for i in indices if i in a and i in b]
     finite = [x for x in p if x != float("inf")] or [99.0]
@@ -429,8 +447,10 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                                    **{f"preview-{i}": p["records"] for i, p in previews.items() if p is not ours}}
         report["machine"]["uptime_at_end"] = _uptime()
         report["targets_met"] = _targets_met(report)
-    finally:
-        bench.close()
+    except BaseException:
+        bench.close(finished=False)
+        raise
+    bench.close(finished=True)
     return report
 
 
@@ -503,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--catalog", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (renders, logs)")
+    parser.add_argument("--resume", metavar="DIR", help="finish an interrupted run from its scratch directory")
     args = parser.parse_args(argv)
     report = run_bench(args)
     args.results_dir.mkdir(parents=True, exist_ok=True)
