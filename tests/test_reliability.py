@@ -105,12 +105,16 @@ def work_dir_of(explainer_id: str, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(rate_limiting_preview: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An uninterrupted preview render of rate-limiting plus its index, in a directory of its own."""
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted preview render of rate-limiting plus its index, in a directory of its own.
+
+    Rendered by the CLI in a process of its own, as the interrupted runs are (not in this test
+    process, whose earlier tests may have changed Manim's state).
+    """
     ref = tmp_path_factory.mktemp("reference")
-    for suffix in OUTPUTS:
-        shutil.copy2(rate_limiting_preview / f"{RL}{suffix}", ref)
-    write_index(load_catalog(), ref)
+    done = subprocess.run([*EXPLAINERS, *render_args(ref)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
     return ref
 
 
