@@ -229,7 +229,7 @@ def test_compare_a_video_with_itself(rate_limiting_preview: Path) -> None:
 def test_probe_measures_a_stock_manim_render(tmp_path: Path) -> None:
     """The bench's probe, through its generated sitecustomize, in a real stock ``manim render`` process."""
     bench = _bench()
-    args = bench.argparse.Namespace(quick=True, ids=None, jobs=None, catalog=None, keep=False)
+    args = bench.argparse.Namespace(quick=True, ids=None, jobs=None, catalog=None, keep=False, resume=None)
     run = bench.Bench(args)
     try:
         scene = tmp_path / "tiny.py"
@@ -243,7 +243,7 @@ def test_probe_measures_a_stock_manim_render(tmp_path: Path) -> None:
         result = run.run("tiny", [*run.manim, "render", "-ql", "--media_dir", str(tmp_path / "media"), "tiny.py",
                                   "Tiny"], tmp_path)
     finally:
-        run.close()
+        run.close(finished=True)
     (record,) = result["records"]
     assert record["scene"] == "Tiny"
     assert record["frames_written"] == 30 and record["frames_drawn"] == 16  # 15 drawn + one held for 15
