@@ -219,6 +219,8 @@ class Bench:
         from render.pipeline import make_trace
 
         work = self.scratch / "stock" / explainer.id
+        if not (self.scratch / "runs" / f"stock-{explainer.id}.json").is_file():
+            shutil.rmtree(work / "media", ignore_errors=True)  # an interrupted run's cache would make it fast
         work.mkdir(parents=True, exist_ok=True)
         module, _, cls = scenes.SCENES[explainer.id].partition(":")
         name = _class_name(explainer.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from render.catalog import DEFAULT_CATALOG, Catalog, Explainer, load_catalog
 from render.errors import RenderError, UserError
 from render.fsio import check_writable_dir, checkpoint, sweep_temp_files
 from render.lock import OutDirLock
+from render.executors import default_jobs
 from render.pipeline import QUALITIES, RenderOutcome, RenderSettings
 from sims.params import ParamError, parse_value
 
@@ -220,8 +220,8 @@ def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality
     _check_out(out)
     settings = RenderSettings(out_dir=out.resolve(), quality=quality, seed=seed, overrides=overrides, force=force,
                               catalog_path=catalog.path)
-    ready = [e for e in explainers if e.ready]
-    workers = jobs or max(1, min(len(ready), os.cpu_count() or 1))
+    # one process per CPU: across explainers, or sharing one explainer's drawing (render/drawparts.py)
+    workers = jobs or default_jobs()
     with _out_lock(out):
         sweep_temp_files(out)  # left by a killed run
         outcomes = _run_with_progress(explainers, settings, workers, render_many)

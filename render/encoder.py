@@ -26,17 +26,29 @@ class Bt709SegmentEncoder(VideoSegmentEncoder):
     would decode the theme's green about 13 luma steps off. Here each frame is
     converted once with the BT.709 matrix (limited range), and a held frame
     (``repeat``) is converted once, not once per repeat.
+
+    Chroma is subsampled with swscale's area filter (each chroma sample is the
+    mean of its 2x2 block), not its default bicubic: for flat-coloured graphics
+    the two differ by a level or so at edges, and area is 2.5x faster (5 ms
+    against 13 ms a 1080p frame, measured; it was a fifth of a 1080p render's
+    CPU). Each segment encoder keeps one reformatter (swscale context): one
+    encoder is only ever used by its own thread.
     """
+
+    _reformatter: VideoReformatter | None = None
 
     def write_frame(self, pixels: np.ndarray, *, repeat: int = 1) -> None:
         self._validate_frame(pixels, repeat)
         time_base = Fraction(self.spec.frame_rate.denominator, self.spec.frame_rate.numerator)
+        if self._reformatter is None:
+            self._reformatter = VideoReformatter()
         try:
-            yuv = VideoReformatter().reformat(
+            yuv = self._reformatter.reformat(
                 av.VideoFrame.from_ndarray(pixels, format="rgba"),
                 format=self.spec.pixel_format,
                 dst_colorspace=Colorspace.ITU709,
                 dst_color_range=ColorRange.MPEG,
+                interpolation="AREA",
             )
             for _ in range(repeat):
                 yuv.pts = self._next_pts

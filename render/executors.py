@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -59,6 +59,10 @@ class Task:
 
     explainer: Explainer
     digest: str | None = None
+
+
+#: most processes one explainer's drawing is shared among (each runs the whole scene; more parts, less gain)
+MAX_DRAW_PARTS = 4
 
 
 def default_jobs() -> int:
@@ -159,6 +163,9 @@ def render_all(explainers: list[Explainer], settings: RenderSettings, jobs: int 
 def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: Notify) -> dict[str, RenderOutcome]:
     outcomes: dict[str, RenderOutcome] = {}
     workers = min(jobs, len(tasks))
+    if tasks and jobs > len(tasks):
+        # fewer explainers than processes allowed: each one's drawing is shared (render/drawparts.py)
+        settings = replace(settings, draw_parts=min(MAX_DRAW_PARTS, jobs // len(tasks)))
     if workers <= 1:
         for task in tasks:
             notify(task.explainer.id, "start", None)

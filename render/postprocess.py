@@ -62,8 +62,12 @@ def encoder_options(fps: int, width: int = 1920, height: int = 1080) -> dict[str
 
     1 s closed GOPs (``g`` = fps, no scene-cut keyframes), at most 2 B-frames, High
     profile, BT.709 tags, constant quality capped at the reference bitrate for the
-    size and rate (1 s VBV buffer), and a fixed thread count so that the encoded
-    bytes are reproducible. The preset and crf depend on the frame size (see below).
+    size and rate (1 s VBV buffer), and one encoder thread so that the encoded
+    bytes are reproducible: with two threads and the VBV cap, x264's output
+    depended on how its threads were scheduled (two encodes of the same frames,
+    one on an idle machine and one under load, gave different bytes; ``bench/``).
+    The render keeps both cores busy anyway: drawing runs beside the encoder, and
+    several explainers (or parts of one) render at once. The preset and crf depend on the frame size (see below).
     """
     cap = bitrate_reference(width, height, fps)
     # From 720p up, x264's superfast preset at crf 21 holds veryfast crf 20's quality (PSNR against the
@@ -79,7 +83,7 @@ def encoder_options(fps: int, width: int = 1920, height: int = 1080) -> dict[str
         "g": str(fps),
         "keyint_min": str(fps),
         "bf": "2",
-        "threads": "2",
+        "threads": "1",
         "profile": "high",
         "x264-params": "colorprim=bt709:transfer=bt709:colormatrix=bt709:open-gop=0:scenecut=0",
     }

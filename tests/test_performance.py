@@ -108,6 +108,57 @@ def test_copied_text_shares_only_its_parsed_svg_path() -> None:
     assert not np.array_equal(text.points, copy.points) or len(text.points) == 0
 
 
+
+def test_get_family_is_manims() -> None:
+    """The faster walk returns Manim's list: order, repeats (last kept) and cycles (skipped) included."""
+    from manim import Circle, Square, VGroup
+
+    from render import speedups
+
+    a, b, c, d = Circle(), Square(), Circle(), Square()
+    inner = VGroup(b, c)
+    shared = VGroup(d)
+    top = VGroup(a, inner, shared, VGroup(shared, b))  # shared and b appear twice
+    inner.submobjects.append(top)  # a cycle
+    for mobject in (top, inner, shared, VGroup(), a):
+        assert speedups._get_family(mobject) == speedups._MANIM_GET_FAMILY(mobject)
+    group = VGroup(*[VGroup(Circle(), VGroup(Square(), Circle())) for _ in range(50)])
+    assert speedups._get_family(group) == speedups._MANIM_GET_FAMILY(group)
+
+
+def test_text_disk_cache_gives_back_the_same_text(tmp_path: Path) -> None:
+    import numpy as np
+
+    from render import speedups
+    from scenes.kit import text as kit_text
+
+    speedups.uninstall()
+    try:
+        speedups.install(text_cache=tmp_path)
+        cache = kit_text._text.__wrapped__
+        assert isinstance(cache, speedups.TextDiskCache)
+        built = kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "BOLD")
+        assert cache.misses == 1 and len(list(tmp_path.rglob("*.pickle"))) == 1
+        kit_text._text.cache_clear()
+        loaded = kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "BOLD")
+        assert cache.hits == 1 and loaded is not built
+        for a, b in zip(built.get_family(), loaded.get_family(), strict=True):
+            assert type(a) is type(b)
+            assert np.array_equal(a.points, b.points)
+            assert np.array_equal(a.fill_rgbas, b.fill_rgbas) and np.array_equal(a.stroke_rgbas, b.stroke_rgbas)
+        # another colour, size or weight is another entry; a damaged entry is rebuilt, not trusted
+        kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "NORMAL")
+        assert cache.misses == 2
+        entry = next(tmp_path.rglob("*.pickle"))
+        entry.write_bytes(b"not a pickle")
+        kit_text._text.cache_clear()
+        kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "BOLD")
+        kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "NORMAL")
+        assert cache.misses == 3 and cache.hits == 2
+    finally:
+        speedups.uninstall()
+        speedups.install()
+
 # --- planning in the caller: no-op and change-one ---------------------------------------------------
 
 def _fake_up_to_date(out: Path, settings: RenderSettings) -> None:

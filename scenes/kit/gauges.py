@@ -68,8 +68,11 @@ class LevelGauge(VGroup):
         frac = max(0.0, min(1.0, level / self.capacity))
         bottom = self.outline.get_bottom()
         h = max(frac * self.full_height, 1e-3)
-        self.fill.stretch_to_fit_height(h)
-        self.fill.move_to(bottom + UP * h / 2)
+        # rebuilt from the outline each time (not stretched from the last level): the same level always
+        # gives the same points, whatever levels came before
+        left, right = self.outline.get_left()[0] + 0.04, self.outline.get_right()[0] - 0.04
+        self.fill.set_points_as_corners([[left, bottom[1] + h, 0], [right, bottom[1] + h, 0],
+                                         [right, bottom[1], 0], [left, bottom[1], 0], [left, bottom[1] + h, 0]])
         self.fill.set_fill(opacity=0.85 if frac > 0 else 0.0)
         self.readout.set_value(level)
         return self

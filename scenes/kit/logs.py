@@ -199,11 +199,11 @@ class LogStrip(VGroup):
                 slot.sub.set_text(cell.sub, theme.BACKGROUND if solid else theme.MUTED)
                 gap = 0.04
                 total = slot.text.current.height + gap + slot.sub.current.height
-                slot.text.current.move_to(center + UP * (total / 2 - slot.text.current.height / 2))
-                slot.sub.current.move_to(center + DOWN * (total / 2 - slot.sub.current.height / 2))
+                slot.text.move_to(center + UP * (total / 2 - slot.text.current.height / 2))
+                slot.sub.move_to(center + DOWN * (total / 2 - slot.sub.current.height / 2))
                 slot.sub.set_opacity(k)
             else:
-                slot.text.current.move_to(center)
+                slot.text.move_to(center)
                 slot.sub.set_opacity(0.0)
             slot.text.set_opacity(k)
             slot.strike.set_stroke(opacity=k if cell.struck else 0.0)

@@ -205,7 +205,7 @@ class MessageDot(VGroup):
         if self.tag is not None:
             self.tag.set_opacity(1.0 if shown[2] and self.tag_text else 0.0)
             if self.tag_text:
-                self.tag.current.next_to(point + UP * self.radius, UP, buff=0.06)
+                self.tag.next_to(point + UP * self.radius, UP, buff=0.06)
 
     # --- look --------------------------------------------------------------------------
     def set_look(self, color: str, *, hollow: bool = False, radius: float | None = None) -> MessageDot:

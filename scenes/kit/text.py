@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from manim import Text, VGroup
+import numpy as np
+from manim import ORIGIN, Text, VectorizedPoint, VGroup, VMobject
 
 from scenes.kit import theme
 
@@ -41,10 +42,19 @@ def heading(text: str, *, color: str = theme.TEXT) -> Text:
 class SwapText(VGroup):
     """Text that changes often (a counter's number): each distinct string is parsed once.
 
-    The displayed Text stays the same mobject (Manim's renderer keeps the list of
-    moving mobjects fixed for the length of an animation, so swapping children
-    would leave stale glyphs on screen); it ``become``s a cached Text, which only
-    copies points instead of re-parsing or deep-copying.
+    The displayed text is one VMobject (``current``) whose points are replaced
+    by the glyph outlines of the new string, centred on a fixed anchor (an
+    invisible point that moves with the group). It stays the same mobject with
+    the same (no) submobjects: Manim's renderer keeps the list of moving
+    mobjects fixed for the length of an animation, so swapping children would
+    leave stale glyphs on screen.
+
+    Replacing the points outright keeps a frame a function of its moment only.
+    (``become`` pads the shorter of two outlines with extra points, so the
+    outline of "9" depended on which digits had been shown before it, and the
+    anti-aliased pixels with it; centring on the old text's box made the
+    position drift the same way.) Callers that place the text themselves after
+    ``set_text`` (log cells, badges) move the whole SwapText.
     """
 
     def __init__(self, text: str, *, font_size: float = theme.LABEL_SIZE, color: str = theme.TEXT,
@@ -52,25 +62,28 @@ class SwapText(VGroup):
         _check_size(font_size)
         self._style = (theme.MONO if monospace else theme.FONT, font_size, weight)
         self._color = color
-        self._cache: dict[tuple[str, str], Text] = {}
+        self._outlines: dict[str, np.ndarray] = {}
         self.text, self.shown_color = text, color
-        self.current = self._cached(text, color).copy()
-        super().__init__(self.current)
+        self.current = VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
+        self.anchor = VectorizedPoint(ORIGIN)
+        super().__init__(self.current, self.anchor)
+        self.current.points = self._outline(text).copy()
 
-    def _cached(self, text: str, color: str) -> Text:
-        key = (text, color)
-        if key not in self._cache:
+    def _outline(self, text: str) -> np.ndarray:
+        """The glyph outlines of ``text`` (all glyphs as subpaths of one path), centred on the origin."""
+        if text not in self._outlines:
             font, size, weight = self._style
-            self._cache[key] = _text(text, font, size, color, weight).copy()
-        return self._cache[key]
+            built = _text(text, font, size, self._color, weight)
+            glyphs = [m.points for m in built.family_members_with_points()]
+            points = np.concatenate(glyphs) if glyphs else np.zeros((0, 3))
+            self._outlines[text] = points - built.get_center()
+        return self._outlines[text]
 
     def set_text(self, text: str, color: str | None = None) -> "SwapText":
         color = color or self._color
-        if (text, color) == (self.text, self.shown_color):
-            return self
-        target = self._cached(text, color)
-        center = self.current.get_center()
-        target.move_to(center)
-        self.current.become(target)
+        if text != self.text:
+            self.current.points = self._outline(text) + self.anchor.get_center()
+        if color != self.shown_color:
+            self.current.set_fill(color)  # keeps the opacity the caller set
         self.text, self.shown_color = text, color
         return self
