@@ -366,6 +366,16 @@ def _strip(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k not in ("stdout", "stderr", "records")}
 
 
+def _calibration() -> float:
+    """Seconds for a fixed pure-Python loop: this machine kind's speed drifts (about +-30 % over minutes,
+    seen here), so the figures of a run are read against it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - started, 3)
+
+
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     bench = Bench(args)
     ids = [e.id for e in bench.explainers]
@@ -375,7 +385,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         "quality": bench.quality,
         "stock_command": "manim render " + " ".join(bench.stock_flags),
         "machine": {"cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
-                    "platform": platform.platform(), "uptime_at_start": _uptime(), "load_at_start": _load()},
+                    "platform": platform.platform(), "uptime_at_start": _uptime(), "load_at_start": _load(),
+                    "calibration_s_at_start": _calibration()},
         "versions": _versions(),
         "commit": _git("rev-parse", "--short", "HEAD") + ("+dirty" if _git("status", "--porcelain") else ""),
         "explainers": ids,
@@ -448,6 +459,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         report["probe_records"] = {"ours": ours["records"], **{f"stock-{i}": s["records"] for i, s in stock.items()},
                                    **{f"preview-{i}": p["records"] for i, p in previews.items() if p is not ours}}
         report["machine"]["uptime_at_end"] = _uptime()
+        report["machine"]["calibration_s_at_end"] = _calibration()
         report["targets_met"] = _targets_met(report)
     except BaseException:
         bench.close(finished=False)

@@ -57,11 +57,10 @@ class PartRenderer(CairoRenderer):
 
     def __init__(self, part: int, parts: int, claims: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.part, self.parts, self.claims = part, parts, Path(claims)
+        self.part, self.claims = part, Path(claims)
         self.drawn: list[bool] = []  #: whether this part drew each play, in order
-        self._silent = False
-        self._mute = False
-        self._frozen = False
+        self._silent = False  #: replaying: step the clock per frame, draw nothing
+        self._mute = False  #: jumping: draw nothing, leave the clock alone
 
     def _claim(self, index: int) -> bool:
         """Take play ``index`` if no other part has: the first to get there draws it."""
@@ -77,7 +76,6 @@ class PartRenderer(CairoRenderer):
     def play(self, scene: Any, *args: Any, **kwargs: Any) -> None:
         mine = self._claim(self.num_plays)
         self.drawn.append(mine)
-        self._frozen = False
         if mine:
             super().play(scene, *args, **kwargs)
         else:
@@ -92,20 +90,18 @@ class PartRenderer(CairoRenderer):
         self.animations_hashes.append(None)
         scene.begin_animations()
         self.static_image = None
+        dt = 1 / self.camera.frame_rate
         if scene.is_current_animation_frozen_frame():
-            self._frozen = True
-            dt = 1 / self.camera.frame_rate
-            self.time += int(scene.duration / dt) * dt  # freeze_current_frame -> add_frame
+            self.time += int(scene.duration / dt) * dt  # as freeze_current_frame -> add_frame does
         elif getattr(scene, "pure_updaters", False):
-            dt = 1 / self.camera.frame_rate
-            for _ in range(len(np.arange(0, scene.duration, dt))):
-                self.time += 1 * dt
+            for _ in range(len(np.arange(0, scene.duration, dt))):  # the frames Scene.get_time_progression
+                self.time += 1 * dt  # would give, each adding dt as add_frame does
             self.skip_animations, self._mute = True, True
             try:
                 scene.play_internal()  # one step, to the end
             finally:
                 self.skip_animations, self._mute = self._original_skipping_status, False
-            scene.update_mobjects(0)
+            scene.update_mobjects(0)  # a drawn play ends with this (Scene.play_internal)
         else:
             self._silent = True
             try:
@@ -121,10 +117,6 @@ class PartRenderer(CairoRenderer):
             self.time += 1 * (1 / self.camera.frame_rate)  # add_frame's clock, without a frame
             return
         super().render(scene, time, moving_mobjects)
-
-    def freeze_current_frame(self, duration: float) -> None:
-        self._frozen = True
-        super().freeze_current_frame(duration)
 
 
 class PartFileWriter(DeliveryFileWriter):
