@@ -26,6 +26,7 @@ import pytest
 
 from render.catalog import load_catalog
 from render.pipeline import make_trace, scene_meta
+from conftest import hashing_writer
 
 CATALOG = load_catalog()
 READY = [e for e in CATALOG if e.ready]
@@ -35,7 +36,6 @@ def _frames_by_play(explainer_id: str, part: int | None, claims: Path | None) ->
     """Hashes of the frames of each play this run draws (small frames); ``part`` None: one process."""
     from manim import tempconfig
     from manim.renderer.cairo_renderer import CairoRenderer
-    from manim.scene.scene_file_writer import SceneFileWriter
 
     import scenes
     from render import speedups
@@ -44,20 +44,11 @@ def _frames_by_play(explainer_id: str, part: int | None, claims: Path | None) ->
     frames: dict[int, list[str]] = {}
     holder: list[Any] = []
 
-    class HashingWriter(SceneFileWriter):
-        def write_frame(self, pixels, *, repeat: int = 1) -> None:
-            renderer = holder[0]
-            frames.setdefault(renderer.num_plays, []).append(
-                f"{hashlib.sha256(pixels.tobytes()).hexdigest()[:16]}x{repeat}@{renderer.time:.6f}")
+    def record(digest: str, repeat: int) -> None:
+        renderer = holder[0]
+        frames.setdefault(renderer.num_plays, []).append(f"{digest}x{repeat}@{renderer.time:.6f}")
 
-        def begin_animation(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def end_animation(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def finish(self) -> None:
-            pass
+    HashingWriter = hashing_writer(record)
 
     explainer = CATALOG.get(explainer_id)
     trace = json.loads(make_trace(explainer).to_json())

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import render.pipeline
 from render import executors
 from render.catalog import PROJECT_ROOT, load_catalog
 from render.pipeline import RenderOutcome, RenderSettings, content_hash, make_trace
+from conftest import hashing_writer
 
 CATALOG = load_catalog()
 READY = [e for e in CATALOG if e.ready]
@@ -37,26 +37,13 @@ def _frame_hashes(explainer_id: str, fast: bool, upto: int) -> tuple[list[str], 
     from manim import tempconfig
     from manim.camera.camera import Camera
     from manim.renderer.cairo_renderer import CairoRenderer
-    from manim.scene.scene_file_writer import SceneFileWriter
     from manim.utils.exceptions import EndSceneEarlyException
 
     import scenes
     from render import speedups
 
     hashes: list[str] = []
-
-    class HashingWriter(SceneFileWriter):
-        def write_frame(self, pixels, *, repeat: int = 1) -> None:
-            hashes.append(hashlib.sha256(pixels.tobytes()).hexdigest()[:16] + f"x{repeat}")
-
-        def begin_animation(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def end_animation(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def finish(self) -> None:
-            pass
+    HashingWriter = hashing_writer(lambda digest, repeat: hashes.append(f"{digest}x{repeat}"))
 
     explainer = CATALOG.get(explainer_id)
     trace = json.loads(make_trace(explainer).to_json())
