@@ -24,7 +24,7 @@ it would have:
 * otherwise it is played frame by frame, every updater and interpolation
   included, leaving out only the camera and the encoder.
 
-``tests/test_performance.py`` draws every ready explainer in one part and in
+``tests/test_drawparts.py`` draws every ready explainer in one part and in
 two and checks that every frame is identical, and renders one through the CLI
 both ways and compares the files.
 """
@@ -55,10 +55,9 @@ MANIFEST = "segments.json"  #: written by each part into its media directory
 class PartRenderer(CairoRenderer):
     """Manim's Cairo renderer that draws only the plays this part claims (see the module's notes)."""
 
-    def __init__(self, part: int, parts: int, claims: Path, **kwargs: Any) -> None:
+    def __init__(self, part: int, claims: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.part, self.claims = part, Path(claims)
-        self.drawn: list[bool] = []  #: whether this part drew each play, in order
         self._silent = False  #: replaying: step the clock per frame, draw nothing
         self._mute = False  #: jumping: draw nothing, leave the clock alone
 
@@ -74,9 +73,7 @@ class PartRenderer(CairoRenderer):
         return True
 
     def play(self, scene: Any, *args: Any, **kwargs: Any) -> None:
-        mine = self._claim(self.num_plays)
-        self.drawn.append(mine)
-        if mine:
+        if self._claim(self.num_plays):
             super().play(scene, *args, **kwargs)
         else:
             self._play_without_drawing(scene, *args, **kwargs)
@@ -129,23 +126,16 @@ class PartFileWriter(DeliveryFileWriter):
         return {i: path for i, path in enumerate(self.partial_movie_files) if path is not None}
 
 
-def draw_part(explainer: Any, trace: dict[str, Any], settings: Any, media_dir: Path, part: int, parts: int,
+def draw_part(explainer: Any, trace: dict[str, Any], settings: Any, media_dir: Path, part: int,
               claims: Path) -> Any:
-    """Run the scene in this process, drawing part ``part``; write the manifest; return the scene."""
-    from manim import tempconfig
+    """Run the scene in this process, drawing the plays it claims; write the manifest; return the scene."""
+    from render.pipeline import run_scene
 
-    import scenes
-    from render import pipeline, speedups
-
-    scene_cls = scenes.get_scene_class(explainer.id)
-    speedups.install(text_cache=pipeline.cache_root() / "text")
-    with tempconfig(pipeline._manim_config(settings, media_dir, explainer.id)):
-        renderer = PartRenderer(part, parts, claims, file_writer_class=PartFileWriter,
-                                camera_class=speedups.PathCachingCamera)
-        scene = scene_cls(trace=trace, meta=pipeline.scene_meta(explainer), renderer=renderer)
-        scene.render()
-        writer = renderer.file_writer
-        manifest = {"plays": len(renderer.drawn), "segments": {str(i): p for i, p in writer.segments().items()}}
+    scene = run_scene(explainer, trace, settings, media_dir, PartRenderer, part=part, claims=claims,
+                      file_writer_class=PartFileWriter)
+    renderer = scene.renderer
+    segments = renderer.file_writer.segments()
+    manifest = {"plays": renderer.num_plays, "segments": {str(i): path for i, path in segments.items()}}
     tmp = media_dir / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest), encoding="utf-8")
     tmp.replace(media_dir / MANIFEST)
@@ -171,7 +161,7 @@ def draw_in_parts(explainer: Any, trace: dict[str, Any], settings: Any, media_di
             part_dir = media_dir / f"part-{part}"
             part_dir.mkdir(parents=True, exist_ok=True)
             spec = part_dir / "spec.pickle"
-            spec.write_bytes(pickle.dumps((explainer, trace, settings, part_dir, part, parts, claims)))
+            spec.write_bytes(pickle.dumps((explainer, trace, settings, part_dir, part, claims)))
             log = part_dir / "stderr.txt"
             with open(log, "wb") as err:
                 child = subprocess.Popen([sys.executable, "-m", "render.drawparts", str(spec), str(os.getpid())],
@@ -179,7 +169,7 @@ def draw_in_parts(explainer: Any, trace: dict[str, Any], settings: Any, media_di
             children.append((part, child, part_dir, log))
         own_dir = media_dir / "part-0"
         own_dir.mkdir(parents=True, exist_ok=True)
-        scene = draw_part(explainer, trace, settings, own_dir, 0, parts, claims)
+        scene = draw_part(explainer, trace, settings, own_dir, 0, claims)
         manifests = [json.loads((own_dir / MANIFEST).read_text(encoding="utf-8"))]
         for part, child, part_dir, log in children:
             if child.wait() != 0:
@@ -217,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     spec, parent = argv if argv is not None else sys.argv[1:]
     _die_with_parent(int(parent))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    explainer, trace, settings, media_dir, part, parts, claims = pickle.loads(Path(spec).read_bytes())
+    explainer, trace, settings, media_dir, part, claims = pickle.loads(Path(spec).read_bytes())
     try:
-        draw_part(explainer, trace, settings, Path(media_dir), part, parts, Path(claims))
+        draw_part(explainer, trace, settings, Path(media_dir), part, Path(claims))
     except Exception as exc:  # one line for the parent to report
         text = str(exc).strip().splitlines()
         print(f"{type(exc).__name__}: {text[0] if text else ''}", file=sys.stderr)

@@ -175,6 +175,29 @@ def scene_meta(explainer: Explainer) -> dict[str, str]:
     return {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
 
 
+def run_scene(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, media_dir: Path,
+              renderer_class: Any = None, **renderer_kwargs: Any) -> Any:
+    """Run the explainer's scene with Manim into ``media_dir``, with our speed-ups; return the scene.
+
+    ``renderer_class`` defaults to Manim's CairoRenderer writing through
+    :class:`~render.encoder.DeliveryFileWriter`; ``renderer_kwargs`` go to it.
+    """
+    from manim import tempconfig
+    from manim.renderer.cairo_renderer import CairoRenderer
+
+    from render import speedups
+    from render.encoder import DeliveryFileWriter
+
+    scene_cls = scenes.get_scene_class(explainer.id)
+    speedups.install(text_cache=cache_root() / "text")
+    renderer_kwargs.setdefault("file_writer_class", DeliveryFileWriter)
+    with tempconfig(_manim_config(settings, media_dir, explainer.id)):
+        renderer = (renderer_class or CairoRenderer)(camera_class=speedups.PathCachingCamera, **renderer_kwargs)
+        scene = scene_cls(trace=trace, meta=scene_meta(explainer), renderer=renderer)
+        scene.render()
+    return scene
+
+
 def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, media_dir: Path):
     """Render the explainer's scene into ``media_dir``; return (raw mp4 path, scene).
 
@@ -185,21 +208,8 @@ def draw(explainer: Explainer, trace: dict[str, Any], settings: RenderSettings, 
         from render.drawparts import draw_in_parts
 
         return draw_in_parts(explainer, trace, settings, media_dir)
-
-    from manim import tempconfig
-    from manim.renderer.cairo_renderer import CairoRenderer
-
-    from render import speedups
-    from render.encoder import DeliveryFileWriter
-
-    scene_cls = scenes.get_scene_class(explainer.id)
-    speedups.install(text_cache=cache_root() / "text")
-    with tempconfig(_manim_config(settings, media_dir, explainer.id)):
-        renderer = CairoRenderer(file_writer_class=DeliveryFileWriter, camera_class=speedups.PathCachingCamera)
-        scene = scene_cls(trace=trace, meta=scene_meta(explainer), renderer=renderer)
-        scene.render()
-        raw = Path(scene.output_plan.primary_artifact)
-    return raw, scene
+    scene = run_scene(explainer, trace, settings, media_dir)
+    return Path(scene.output_plan.primary_artifact), scene
 
 
 DRAWN = "drawn.json"  #: in a work directory: a finished draw, for a rerun to resume from

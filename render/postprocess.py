@@ -67,7 +67,8 @@ def encoder_options(fps: int, width: int = 1920, height: int = 1080) -> dict[str
     depended on how its threads were scheduled (two encodes of the same frames,
     one on an idle machine and one under load, gave different bytes; ``bench/``).
     The render keeps both cores busy anyway: drawing runs beside the encoder, and
-    several explainers (or parts of one) render at once. The preset and crf depend on the frame size (see below).
+    several explainers (or parts of one) render at once. The preset and crf
+    depend on the frame size (see below).
     """
     cap = bitrate_reference(width, height, fps)
     # From 720p up, x264's superfast preset at crf 21 holds veryfast crf 20's quality (PSNR against the

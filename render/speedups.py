@@ -194,8 +194,7 @@ def install(text_cache: Path | None = None) -> None:
     ``text_cache``, the kit's Texts are kept in that directory across processes and renders."""
     if "__deepcopy__" not in VMobjectFromSVGPath.__dict__:
         VMobjectFromSVGPath.__deepcopy__ = _deepcopy_sharing_svg_path
-    if os.environ.get("XX_NO_FAMILY") != "1":
-        Mobject.get_family = _get_family
+    Mobject.get_family = _get_family
     if text_cache is not None:
         from scenes.kit import text as kit_text
 

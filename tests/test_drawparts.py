@@ -58,7 +58,7 @@ def _frames_by_play(explainer_id: str, part: int | None, claims: Path | None) ->
                   "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}
         with tempconfig(config):
             kwargs = {"file_writer_class": HashingWriter, "camera_class": speedups.PathCachingCamera}
-            renderer = CairoRenderer(**kwargs) if part is None else PartRenderer(part, 2, claims, **kwargs)
+            renderer = CairoRenderer(**kwargs) if part is None else PartRenderer(part, claims, **kwargs)
             holder.append(renderer)
             scene = scenes.get_scene_class(explainer_id)(trace=trace, meta=scene_meta(explainer), renderer=renderer)
             scene.render()

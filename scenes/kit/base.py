@@ -33,7 +33,7 @@ class ExplainerScene(Scene):
     #: Every updater sets state from a clock tracker's value alone (the kit's widgets do), so a play can be
     #: jumped over in one step and leave the state that playing it frame by frame would. A render shared by
     #: several processes (render/drawparts.py) then skips the plays another process draws instead of
-    #: replaying them. tests/test_performance.py checks it, frame by frame, for every ready explainer; a
+    #: replaying them. tests/test_drawparts.py checks it, frame by frame, for every ready explainer; a
     #: scene whose state depends on the path taken sets this to False.
     pure_updaters: bool = True
 
