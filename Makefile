@@ -14,7 +14,7 @@ render: setup
 	$(VENV)/bin/explainers verify $(OUT)
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 # System packages Manim needs to build pycairo/manimpango, the theme's fonts, and the browser the gallery tests drive.
 system:

@@ -18,7 +18,7 @@ and SSIM (luma) on frames decoded with PyAV at the same timestamps (one every 2 
 
 Writes ``bench/results/<date>.json`` (``<date>-quick.json`` with ``--quick``) and prints a table.
 ``make bench`` runs the full benchmark; it takes a while (about 15 min for two explainers on
-2 cores). Targets (issue #5): full render <= 0.6x stock wall, no-op <= 2 s, preview <= 20 s,
+2 cores). Targets: full render <= 0.6x stock wall, no-op <= 2 s, preview <= 20 s,
 peak RSS <= 2 GiB per worker, all traces <= 1 s.
 """
 
@@ -198,7 +198,7 @@ class Bench:
 
     # --- the phases --------------------------------------------------------------------------------
     def traces(self) -> dict[str, Any]:
-        from render.pipeline import make_trace
+        from render.build.plan import make_trace
 
         per = {}
         total = 0.0
@@ -216,15 +216,17 @@ class Bench:
 
     def stock(self, explainer) -> dict[str, Any]:
         import scenes
-        from render.pipeline import make_trace
+        from render.build.plan import make_trace
 
         work = self.scratch / "stock" / explainer.id
         if not (self.scratch / "runs" / f"stock-{explainer.id}.json").is_file():
             shutil.rmtree(work / "media", ignore_errors=True)  # an interrupted run's cache would make it fast
         work.mkdir(parents=True, exist_ok=True)
-        module, _, cls = scenes.SCENES[explainer.id].partition(":")
+        scene_class = scenes.get_scene_class(explainer.id)
+        module, cls = scene_class.__module__, scene_class.__name__
         name = _class_name(explainer.id)
-        meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
+        meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category,
+                "duration_s": explainer.duration_s}
         trace = json.loads(make_trace(explainer).to_json())
         (work / f"{explainer.id}.input.json").write_text(json.dumps({"trace": trace, "meta": meta}))
         wrapper = work / f"stock_{name.lower()}.py"
@@ -330,9 +332,11 @@ def compare(ours: str, stock: str) -> dict[str, Any]:
 # --- summarising -----------------------------------------------------------------------------------
 
 def _scene_ids() -> dict[str, str]:
+    """Scene class name -> explainer id, for every ready explainer."""
     import scenes
+    from render.catalog import load_catalog
 
-    return {path.partition(":")[2]: explainer_id for explainer_id, path in scenes.SCENES.items()}
+    return {scenes.get_scene_class(e.id).__name__: e.id for e in load_catalog() if e.ready}
 
 
 def _records_by_id(records: list[dict[str, Any]], stock: bool = False) -> dict[str, list[dict[str, Any]]]:
@@ -515,7 +519,7 @@ def print_table(report: dict[str, Any]) -> None:
                   "", "", "", "", "", end_section=True)
     console = Console(width=max(160, Console().width))
     console.print(table)
-    targets = Table(title="Targets (issue #5)")
+    targets = Table(title="Targets")
     for column in ("target", "value", "limit", "met"):
         targets.add_column(column)
     for name, item in report["targets_met"].items():

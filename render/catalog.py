@@ -18,7 +18,7 @@ import yaml
 
 import scenes
 import sims
-from render.errors import CatalogError
+from render.errors import CatalogError, UserError
 from sims.params import ParamError, resolve_params
 
 __all__ = [
@@ -77,8 +77,21 @@ class Explainer:
 
     @property
     def ready(self) -> bool:
-        """True when both its simulator and its scene exist."""
+        """True when both its simulator (``sims/<module>.py``) and its scene (``scenes/<module>.py``) exist."""
         return sims.has_simulator(self.id) and scenes.has_scene(self.id)
+
+    @property
+    def module(self) -> str:
+        """The file name (without ``.py``) of its simulator and scene."""
+        return sims.module_name(self.id)
+
+    @property
+    def fidelity(self) -> str:
+        """What its simulator leaves out (empty while it has none)."""
+        if not sims.has_simulator(self.id):
+            return ""
+        simulator(self.id)  # a module that breaks the contract is a one-line error here too
+        return sims.fidelity_note(self.id)
 
     @property
     def status(self) -> str:
@@ -86,7 +99,7 @@ class Explainer:
 
     def resolved_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The simulator's full parameter set: defaults < catalog < ``overrides``."""
-        module = sims.get_simulator(self.id)
+        module = simulator(self.id)
         merged = {**self.params, **(overrides or {})}
         return resolve_params(module.PARAMS, merged, getattr(module, "check_params", None))
 
@@ -115,6 +128,14 @@ class Catalog:
     @property
     def featured(self) -> Explainer | None:
         return next((e for e in self.explainers if e.featured), self.explainers[0] if self.explainers else None)
+
+
+def simulator(explainer_id: str) -> Any:
+    """The explainer's simulator module; a module that breaks the contract is a one-line user error."""
+    try:
+        return sims.get_simulator(explainer_id)
+    except sims.SimulatorError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _read_text(path: Path) -> str:

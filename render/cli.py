@@ -9,12 +9,17 @@ from typing import Any
 
 import click
 
-from render.catalog import DEFAULT_CATALOG, Catalog, Explainer, load_catalog
+import sims
+from render.build.executors import EXECUTORS, default_jobs, render_all
+from render.build.index import write_index
+from render.build.lock import OutDirLock
+from render.build.plan import make_trace
+from render.build.settings import RenderOutcome, RenderSettings
+from render.catalog import CATEGORIES, DEFAULT_CATALOG, Catalog, Explainer, load_catalog, simulator
+from render.delivery.encoding import QUALITIES
 from render.errors import RenderError, UserError
 from render.fsio import check_writable_dir, checkpoint, sweep_temp_files
-from render.lock import OutDirLock
-from render.executors import default_jobs
-from render.pipeline import QUALITIES, RenderOutcome, RenderSettings
+from render.scaffold import new_explainer
 from sims.params import ParamError, parse_value
 
 __all__ = ["main", "cli"]
@@ -80,13 +85,11 @@ def _explainer(catalog: Catalog, explainer_id: str) -> Explainer:
 
 def _overrides(explainer: Explainer, pairs: tuple[str, ...]) -> dict[str, Any]:
     """Parse ``--set key=value`` pairs against the simulator's declared params."""
-    import sims
-
     if not pairs:
         return {}
     if not sims.has_simulator(explainer.id):
         raise UserError(f"--set: {explainer.id}: has no simulator yet (it is planned)")
-    spec = {p.name: p for p in sims.get_simulator(explainer.id).PARAMS}
+    spec = {p.name: p for p in simulator(explainer.id).PARAMS}
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -144,13 +147,9 @@ def list_command(ctx: click.Context) -> None:
 @click.pass_context
 def trace_command(ctx: click.Context, explainer_id: str, seed: int | None, sets: tuple[str, ...]) -> None:
     """Print the simulator trace of ID as JSON."""
-    from render.pipeline import make_trace
-
     catalog = _catalog(ctx)
     explainer = _explainer(catalog, explainer_id)
     overrides = _overrides(explainer, sets)
-    import sims
-
     if not sims.has_simulator(explainer.id):
         raise UserError(f"{catalog.path}: {explainer.id}: has no simulator yet (it is planned)")
     click.echo(make_trace(explainer, seed, overrides).to_json())
@@ -173,8 +172,6 @@ def _out_lock(out: Path) -> OutDirLock:
 
 
 def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
-    from render.index import write_index
-
     checkpoint("index")
     try:
         return write_index(catalog, out)
@@ -193,7 +190,7 @@ def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
 @click.option("--force", is_flag=True, help="Re-render even if the outputs are up to date.")
 @seed_option
 @set_option
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
               help="Where renders run: a local process pool, or a Dask distributed cluster (one task per explainer).")
 @click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", default=None,
               help="Dask scheduler address for --executor dask, e.g. tcp://host:8786 (or $DASK_SCHEDULER_ADDRESS).")
@@ -201,12 +198,9 @@ def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
 def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality: str, out: Path, jobs: int | None,
                    force: bool, seed: int | None, sets: tuple[str, ...], executor: str, scheduler: str | None) -> None:
     """Render explainers to OUT/<id>.mp4 with captions (.vtt, .srt), poster and metadata."""
-    from render.pipeline import render_many
-
-    if executor == "dask":
-        if not scheduler:
-            raise UserError("--executor dask: needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
-        render_many = functools.partial(render_many, executor="dask", scheduler=scheduler)
+    if executor == "dask" and not scheduler:
+        raise UserError("--executor dask: needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
+    render_many = functools.partial(render_all, executor=executor, scheduler=scheduler)
 
     catalog = _catalog(ctx)
     if all_ and ids:
@@ -256,15 +250,20 @@ def _run_with_progress(explainers, settings, workers, render_many) -> list[Rende
 
 
 def _summary(outcomes: list[RenderOutcome], out: Path) -> None:
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("rendered", "skipped", "planned", "failed")}
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("rendered", "repackaged", "skipped", "planned", "failed")}
     for o in outcomes:
         if o.status == "rendered":
             click.echo(f"rendered {o.id}: {o.duration_s:.1f}s of video in {o.seconds:.1f}s -> {out / (o.id + '.mp4')}")
+        elif o.status == "repackaged":
+            click.echo(f"repacked {o.id}: the frames were up to date; new files in {o.seconds:.1f}s")
         elif o.status == "skipped":
             click.echo(f"skipped  {o.id}: up to date")
         elif o.status == "failed":
             click.echo(f"failed   {o.id}: {o.message}", err=True)
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; index at {out / 'index.html'}")
+        for warning in o.warnings:
+            click.echo(f"warning: {o.id}: {warning}", err=True)
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "repackaged")
+               + f"; index at {out / 'index.html'}")
 
 
 @cli.command("index")
@@ -293,7 +292,7 @@ def frames_command(ctx: click.Context, explainer_id: str, out: Path, times: tupl
     """Write PNG frames of a rendered video, by default one in the middle of every caption, to look at."""
     import json
 
-    from render.postprocess import extract_frames
+    from render.delivery.frames import extract_frames
 
     catalog = _catalog(ctx)
     explainer = _explainer(catalog, explainer_id)
@@ -309,6 +308,22 @@ def frames_command(ctx: click.Context, explainer_id: str, out: Path, times: tupl
     click.echo(f"wrote {len(paths)} frames to {target}")
 
 
+@cli.command("new")
+@click.argument("explainer_id", metavar="ID")
+@click.option("--title", required=True, help="The explainer's title (its title card and gallery card).")
+@click.option("--category", required=True, type=click.Choice(CATEGORIES), help="Its category in the gallery.")
+@click.option("--duration", "duration_s", type=int, default=90, show_default=True, help="Target length in seconds.")
+@click.pass_context
+def new_command(ctx: click.Context, explainer_id: str, title: str, category: str, duration_s: int) -> None:
+    """Start explainer ID: its simulator, scene and test skeletons, and its catalog entry."""
+    made = new_explainer(_catalog(ctx), explainer_id, title=title, category=category, duration_s=duration_s)
+    for path in made.files:
+        click.echo(f"wrote {path}")
+    click.echo(f"added {explainer_id} to {made.catalog}")
+    click.echo(f"next: make its blurb and hook real, then replace the model and the beats; "
+               f"'explainers render {explainer_id} --quality preview' renders it")
+
+
 @cli.command("verify")
 @click.argument("out_dir", metavar="[DIR]", required=False, default=str(DEFAULT_OUT),
                 type=click.Path(file_okay=False, path_type=Path))
@@ -318,7 +333,7 @@ def verify_command(ctx: click.Context, out_dir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from render.verify import find_videos, verify_dir
+    from render.delivery.verify import find_videos, verify_dir
 
     videos = find_videos(out_dir) if out_dir.is_dir() else []
     if not videos:

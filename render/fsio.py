@@ -184,7 +184,7 @@ def sweep_temp_files(directory: Path) -> list[Path]:
     """Remove the temporary files a killed run left in ``directory``; return them.
 
     Only safe while no other run writes into ``directory`` (hold its
-    :class:`render.lock.OutDirLock`).
+    :class:`render.build.lock.OutDirLock`).
     """
     removed = []
     try:

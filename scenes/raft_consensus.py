@@ -17,15 +17,15 @@ from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, FadeIn, FadeOut, Recta
                    ValueTracker, VGroup, linear)
 from manim.utils.space_ops import rotate_vector
 
-from scenes.kit import (ClientNode, Counter, CrashBolt, ExplainerScene, Flight, FlightLayer, LeaderCrown, LogCell,
-                        LogStrip, ServerNode, TableWidget, label, route_between, theme)
-from scenes.kit.text import SwapText
+from scenes.kit import (ClientNode, Counter, CrashBolt, ExplainerScene, Flight, FlightLayer, LeaderCrown, Legend,
+                        LogCell, LogStrip, ServerNode, SimTimeReadout, TableWidget, label, route_between, theme)
 
 __all__ = ["RaftConsensusScene"]
 
 CENTER = np.array([-2.45, 0.37, 0.0])  #: middle of the ring of servers
 RADIUS = 1.85
 CLIENT_AT = np.array([-5.75, -1.85, 0.0])
+CLOCK_AT = np.array([-5.45, 3.1, 0.0])  #: the simulated-time readout, top left
 CLIENT_BEND = 1.6  #: radians; client writes curve around the server between the client and the leader
 PANEL_TOP = 3.3  #: top of the log panel (its index labels)
 PANEL_LEFT = 0.2
@@ -39,31 +39,6 @@ CROWN_FALL_MS = 8  #: how long a dead leader's crown takes to fall
 GHOST_MS = 6  #: how long truncated entries stay on screen, crossed out
 
 
-class _SimClock(VGroup):
-    """'simulated time' over a millisecond readout; one cached SwapText per digit (no Text per frame)."""
-
-    def __init__(self, digits: int = 4) -> None:
-        super().__init__()
-        title = label("simulated time", font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
-        self.digits = VGroup(*[SwapText("0", font_size=theme.BODY_SIZE, weight="BOLD") for _ in range(digits)])
-        unit = label("ms", font_size=theme.LABEL_SIZE, color=theme.MUTED)
-        self.digits.arrange(RIGHT, buff=0.02)
-        row = VGroup(self.digits, unit).arrange(RIGHT, buff=0.1)
-        row.next_to(title, DOWN, buff=0.1).align_to(title, LEFT)
-        self.still = VGroup(title, unit)
-        self.add(self.still, self.digits)
-        self.shown = ""
-
-    def set_ms(self, ms: float) -> None:
-        text = str(int(round(ms))).rjust(len(self.digits))
-        if text == self.shown:
-            return
-        self.shown = text
-        for digit, char in zip(self.digits, text):
-            digit.set_text(char if char != " " else "0")
-            digit.set_opacity(0.0 if char == " " else 1.0)
-
-
 class RaftConsensusScene(ExplainerScene):
     """Leader election, heartbeats, majority commit, a leader crash and its repair, from one Raft trace."""
 
@@ -71,8 +46,9 @@ class RaftConsensusScene(ExplainerScene):
     def setup(self) -> None:
         p, s = self.trace["params"], self.trace["summary"]
         self.n = p["n_nodes"]
-        self.majority = self.n // 2 + 1
+        self.majority = s["majority"]
         self.steps = self.trace["steps"]
+        self.first_term = self.steps[0]["nodes"][0]["term"]
         self.step_t = [st["t_ms"] for st in self.steps]
         self.commits = {(c["index"], c["term"]): c["committed_ms"] for c in s["commits"]}
         self.leaders = s["leaders"]
@@ -106,7 +82,8 @@ class RaftConsensusScene(ExplainerScene):
         self.servers = {}
         for i in range(1, self.n + 1):
             at = self.node_center(i)
-            server = ServerNode(f"S{i}", detail="term 0", badge="follower", timer=True, badge_above=at[1] > CENTER[1] + 0.1)
+            server = ServerNode(f"S{i}", detail=f"term {self.first_term}", badge="follower", timer=True,
+                                badge_above=at[1] > CENTER[1] + 0.1)
             self.servers[i] = server.shift(at - server.body.get_center())
         self.bolts = {i: CrashBolt(0.85).move_to(s.body.get_center() + RIGHT * s.radius) for i, s in self.servers.items()}
         self.crown_shape = LeaderCrown(0.55)
@@ -115,12 +92,12 @@ class RaftConsensusScene(ExplainerScene):
         self.logs = LogStrip([f"S{i}" for i in range(1, self.n + 1)], self.capacity, cell_width=0.9)
         self.logs.align_to([PANEL_LEFT, PANEL_TOP, 0], LEFT + UP)
         self.flights = FlightLayer(self.message_flights() + self.client_flights(), fizzle_time=FIZZLE_MS)
-        self.sim_clock = _SimClock().move_to([-5.45, 3.1, 0])
+        self.sim_clock = SimTimeReadout(unit="ms", digits=4).move_to(CLOCK_AT)
         # what never changes is drawn once per animation as background; only the rest is redrawn each frame
         self.cell_key()
         still = VGroup(self.logs.index_labels, self.key, self.rpc_legend(), self.client, self.sim_clock.still)
         moving = VGroup(self.logs.row_names, self.logs.cells, self.flights, *self.servers.values(),
-                        *self.bolts.values(), self.crown, self.sim_clock.digits)
+                        *self.bolts.values(), self.crown, self.sim_clock.cells)
         self.draw_at(clock.get_value())
         moving.add_updater(lambda _: self.draw_at(clock.get_value()))
         return still, moving
@@ -150,29 +127,22 @@ class RaftConsensusScene(ExplainerScene):
                                   tag=cmd))
         return flights
 
-    def rpc_legend(self) -> VGroup:
-        def item(kind: str, text: str, hollow: bool) -> VGroup:
-            dot = Circle(radius=0.09, stroke_color=RPC_COLOR[kind], stroke_width=3.0,
-                         fill_color=theme.BACKGROUND if hollow else RPC_COLOR[kind], fill_opacity=1.0)
-            return VGroup(dot, label(text, font_size=theme.MIN_FONT_SIZE)).arrange(RIGHT, buff=0.12)
+    def rpc_legend(self) -> Legend:
+        def dot(kind: str, hollow: bool) -> Circle:
+            return Circle(radius=0.09, stroke_color=RPC_COLOR[kind], stroke_width=3.0,
+                          fill_color=theme.BACKGROUND if hollow else RPC_COLOR[kind], fill_opacity=1.0)
 
-        title = label("messages", font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
-        legend = VGroup(title, item("RequestVote", "RequestVote", False), item("RequestVoteReply", "vote reply", True),
-                        item("AppendEntries", "AppendEntries", False),
-                        item("AppendEntriesReply", "append reply", True))
-        legend.arrange(DOWN, aligned_edge=LEFT, buff=0.16)
-        self.legend = legend.next_to(self.key, DOWN, buff=0.4).align_to(self.key, LEFT)
+        self.legend = Legend([(dot("RequestVote", False), "RequestVote"), (dot("RequestVoteReply", True), "vote reply"),
+                              (dot("AppendEntries", False), "AppendEntries"),
+                              (dot("AppendEntriesReply", True), "append reply")], title="messages")
+        self.legend.next_to(self.key, DOWN, buff=0.4).align_to(self.key, LEFT)
         return self.legend
 
-    def cell_key(self) -> VGroup:
-        def item(cell: Rectangle, text: str) -> VGroup:
-            return VGroup(cell, label(text, font_size=theme.MIN_FONT_SIZE)).arrange(RIGHT, buff=0.12)
-
-        title = label("log cells", font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
+    def cell_key(self) -> Legend:
         hollow = Rectangle(width=0.34, height=0.24, stroke_color=theme.TEXT, stroke_width=3.0)
         solid = Rectangle(width=0.34, height=0.24, stroke_color=theme.SUCCESS, fill_color=theme.SUCCESS, fill_opacity=1.0)
-        key = VGroup(title, item(hollow, "stored"), item(solid, "committed")).arrange(DOWN, aligned_edge=LEFT, buff=0.16)
-        self.key = key.align_to([self.logs.get_right()[0] + SIDE_GAP, PANEL_TOP, 0], LEFT + UP)
+        self.key = Legend([(hollow, "stored"), (solid, "committed")], title="log cells")
+        self.key.align_to([self.logs.get_right()[0] + SIDE_GAP, PANEL_TOP, 0], LEFT + UP)
         return self.key
 
     # --- one frame, from the trace ------------------------------------------------------------
@@ -192,7 +162,7 @@ class RaftConsensusScene(ExplainerScene):
             self.logs.set_row(n["id"] - 1, self.row_cells(n, t))
         self.draw_crown(nodes, t)
         self.flights.show_at(t)
-        self.sim_clock.set_ms(t)
+        self.sim_clock.set_value(t)
 
     def row_cells(self, node: dict[str, Any], t: float) -> list[LogCell]:
         cells = [LogCell(cmd, f"term {term}", committed=self.commits.get((i, term), np.inf) <= t)
@@ -219,21 +189,11 @@ class RaftConsensusScene(ExplainerScene):
 
     # --- helpers for the beats ------------------------------------------------------------------
     def run(self, t_end: float, seconds: float) -> None:
-        self.play(self.clock.animate.set_value(t_end), run_time=seconds, rate_func=linear)
+        self.advance(self.clock, t_end, seconds)
 
-    def narrate(self, text: str, t_end: float, seconds: float = 0.0) -> None:
-        """Caption ``text`` and move the clock to ``t_end`` over at least the caption's reading time."""
-        self.caption(text)
-        self.run(t_end, max(seconds, round(self.caption_time_left() + 0.05, 2)))
-
-    def jump_to(self, t: float) -> None:
-        """Cut to another moment of the run behind a quick fade."""
-        curtain = self._curtain(0.0)
-        self.add(curtain)
-        self.play(curtain.animate.set_fill(opacity=1.0), run_time=0.4)
-        self.clock.set_value(t)
-        self.play(curtain.animate.set_fill(opacity=0.0), run_time=0.4)
-        self.remove(curtain)
+    def tell(self, text: str, t_end: float, seconds: float = 0.0) -> None:
+        """Caption ``text`` while the clock moves to ``t_end`` (over at least its reading time)."""
+        self.narrate(text, self.clock, t_end, seconds)
 
     def place_counter(self, counter: Counter) -> Counter:
         """Under the message legend, left-aligned with it."""
@@ -292,8 +252,8 @@ class RaftConsensusScene(ExplainerScene):
         self.show_title_card(3.0)
         self.clock = ValueTracker(crash_ms - 60)
         self.reveal(*self.build_stage(self.clock))
-        self.narrate(f"{self.n} servers keep one shared log.", crash_ms - 10)
-        self.narrate("Then the leader crashes. Who is in charge now?", crash_ms + 12)
+        self.tell(f"{self.n} servers keep one shared log.", crash_ms - 10)
+        self.tell("Then the leader crashes. Who is in charge now?", crash_ms + 12)
         self.timers_beat(first)
         self.chapter("Electing a leader")
         votes = self.votes_counter(first["node"])
@@ -311,31 +271,35 @@ class RaftConsensusScene(ExplainerScene):
         self.takeaway(crash_ms)
 
     def timers_beat(self, first: dict[str, Any]) -> None:
-        self.caption("Rewind to the start: no leader, term 0.")
-        self.jump_to(0)
+        self.caption(f"Rewind to the start: no leader, term {self.first_term}.")
+        self.jump(self.clock, 0)
         self.wait(0.8)
         lo, hi = self.trace["params"]["election_timeout_ms"]
-        self.narrate(f"Each server waits a random {lo}–{hi} ms for a leader.", first["elected_ms"] - 57, 3.6)
-        self.narrate("Its ring shows the time left before it gives up.", first["elected_ms"] - 26)
+        self.tell(f"Each server waits a random {lo}–{hi} ms for a leader.", first["elected_ms"] - 57, 3.6)
+        self.tell("Its ring shows the time left before it gives up.", first["elected_ms"] - 26)
 
     def election_beat(self, first: dict[str, Any]) -> None:
         who, elected = f"S{first['node']}", first["elected_ms"]
-        self.narrate(f"{who}'s ring empties first: it becomes a candidate.", elected - 15)
-        self.narrate("It votes for itself and asks the others.", elected - 3, 3.0)
-        self.narrate(f"{self.majority} of {self.n} votes: {who} leads term {first['term']}.", elected + 15, 2.8)
-        self.narrate("Not the best server, just the first to time out.", elected + 38)
+        self.tell(f"{who}'s ring empties first: it becomes a candidate.", elected - 15)
+        self.tell("It votes for itself and asks the others.", elected - 3, 3.0)
+        self.tell(f"{self.majority} of {self.n} votes: {who} leads term {first['term']}.", elected + 15, 2.8)
+        self.tell("Not the best server, just the first to time out.", elected + 38)
         heartbeat = self.trace["params"]["heartbeat_ms"]
-        self.narrate(f"Heartbeats: empty AppendEntries every {heartbeat} ms.", elected + 123, 3.2)
-        self.narrate("Each one refills a ring, so nobody else runs.", self.writes[0][0] - CLIENT_MS, 3.2)
+        self.tell(f"Heartbeats: empty AppendEntries every {heartbeat} ms.", elected + 123, 3.2)
+        self.tell("Each one refills a ring, so nobody else runs.", self.writes[0][0] - CLIENT_MS, 3.2)
 
     def replication_beat(self, crash_ms: int) -> None:
         (t1, _, cmd1), (t2, _, cmd2) = self.writes[0], self.writes[1]
-        self.narrate(f"A client sends {cmd1}; the leader logs it, uncommitted.", t1 + 4)
+        self.tell(f"A client sends {cmd1}; the leader logs it, uncommitted.", t1 + 4)
         self.poster_time = self.time + 1.4
-        self.narrate("AppendEntries carry it to the followers.", t1 + 15, 3.0)
-        self.narrate(f"Stored on {self.majority} of {self.n}: committed, the cell turns solid.", t1 + 25)
-        self.narrate(f"{cmd2} follows the same path.", t2 + 85, 2.4)
-        self.narrate("Committed means on a majority, not just the leader.", crash_ms - 100)
+        self.tell("AppendEntries carry it to the followers.", t1 + 15, 3.0)
+        self.checkpoint(f"How many servers must store {cmd1} before the leader may commit it?",
+                        ["only the leader", f"{self.majority} of {self.n}", f"all {self.n}"], 1,
+                        f"A majority ({self.majority} of {self.n}) overlaps every future majority, so the entry "
+                        f"survives any election.")
+        self.tell(f"Stored on {self.majority} of {self.n}: committed, the cell turns solid.", t1 + 25)
+        self.tell(f"{cmd2} follows the same path.", t2 + 85, 2.4)
+        self.tell("Committed means on a majority, not just the leader.", crash_ms - 100)
 
     def crash_beat(self, crash_ms: int, second: dict[str, Any], commit: Counter) -> Counter:
         orphan = next((c["orphan_cmd"] for c in self.trace["params"]["crashes"] if c.get("orphan_cmd")), "an entry")
@@ -343,10 +307,11 @@ class RaftConsensusScene(ExplainerScene):
         self.run(crash_ms - 12, 0.8)
         self.run(crash_ms + 12, 2.6)
         cand_ms = next(st["t_ms"] for st in self.steps if st["event"] == "become_candidate" and st["t_ms"] > crash_ms)
-        self.narrate("No heartbeats now: every ring drains.", cand_ms - 6, 2.8)
+        self.tell("No heartbeats now: every ring drains.", cand_ms - 6, 2.8)
+        self.next_leader_checkpoint(crash_ms, second)
         votes = self.votes_counter(second["node"])
         self.swap_counter(commit, votes)
-        self.narrate(f"S{second['node']} empties first and asks for votes in term {second['term']}.",
+        self.tell(f"S{second['node']} empties first and asks for votes in term {second['term']}.",
                      second["elected_ms"] - 7, 3.2)
         box = self.row_box(second["node"])
         self.caption("It wins, and it holds every committed entry.")
@@ -356,20 +321,29 @@ class RaftConsensusScene(ExplainerScene):
         commit = self.commit_counter()
         self.play(FadeOut(box), run_time=0.3)
         self.swap_counter(votes, commit)
-        self.narrate(f"A client writes {cmd3} to the new leader.", t3 + 2, 2.4)
-        self.narrate(f"{self.majority} of the {self.n - 1} live servers store it: committed.", t3 + 30, 3.0)
+        self.tell(f"A client writes {cmd3} to the new leader.", t3 + 2, 2.4)
+        self.tell(f"{self.majority} of the {self.n - 1} live servers store it: committed.", t3 + 30, 3.0)
         recover_ms = next(st["t_ms"] for st in self.steps if st["event"] == "recover")
-        self.narrate("With one server down, a majority still decides.", recover_ms - 2)
+        self.tell("With one server down, a majority still decides.", recover_ms - 2)
         return commit
+
+    def next_leader_checkpoint(self, crash_ms: int, second: dict[str, Any]) -> None:
+        """Which live server leads the next term: the one whose timer ran out first (shown draining)."""
+        live = [n["id"] for n in self.nodes_at(crash_ms + 1) if n["alive"]]
+        nearest = sorted(live, key=lambda i: (abs(i - second["node"]), i))[:4]
+        choices = [f"S{i}" for i in sorted(nearest)]
+        self.checkpoint(f"The leader is down. Which server leads term {second['term']}?", choices,
+                        choices.index(f"S{second['node']}"),
+                        f"S{second['node']}'s timer ran out first, so it asked for votes first and won a majority.")
 
     def return_beat(self, crash_ms: int, victim: int, second: dict[str, Any]) -> None:
         recover_ms = next(st["t_ms"] for st in self.steps if st["event"] == "recover")
         fix_ms = next((w for w, who, _, _ in self.truncations if who == victim), recover_ms + 15)
         old_term = self.nodes_at(crash_ms)[victim - 1]["term"]
         orphan = next((c["orphan_cmd"] for c in self.trace["params"]["crashes"] if c.get("orphan_cmd")), "its entry")
-        self.narrate(f"S{victim} comes back as a follower, still in term {old_term}.", fix_ms - 6)
-        self.narrate(f"The new leader moves it to term {second['term']} and erases {orphan}.", fix_ms + 4, 3.4)
-        self.narrate("Uncommitted entries can vanish; committed ones never do.", fix_ms + 15)
+        self.tell(f"S{victim} comes back as a follower, still in term {old_term}.", fix_ms - 6)
+        self.tell(f"The new leader moves it to term {second['term']} and erases {orphan}.", fix_ms + 4, 3.4)
+        self.tell("Uncommitted entries can vanish; committed ones never do.", fix_ms + 15)
 
     def takeaway(self, crash_ms: int) -> None:
         self.clear_stage()

@@ -1,18 +1,52 @@
 """Raft consensus (Ongaro & Ousterhout 2014, Figure 2) on a small cluster, event-driven in integer ms.
 
-The model is plain data in the manner of raftscope: a :class:`World` holds the servers (dicts),
-the message log and an event queue; every transition is a small named rule
-(:func:`start_new_election`, :func:`become_leader`, :func:`handle_append_entries`,
-:func:`advance_commit_index` ...). Events at the same millisecond run in the order
-(t_ms, kind: deliver < timer < client < crash < recover, node id, insertion). Every random draw
-(election timeouts, latencies, losses) comes from the one ``numpy`` generator seeded by ``seed``.
+Model
+-----
+Servers follow the rules of the Raft paper's Figure 2: randomized election timers,
+RequestVote with the up-to-date check, AppendEntries with the consistency check and
+truncation, heartbeats, and a leader that commits an entry of its own term once a
+majority stores it. Client writes, a leader crash (with an entry it logged but never
+sent) and the crashed server's recovery come from the params; latencies, timeouts and
+losses from the seed. The world is plain data in the manner of raftscope: servers are
+dicts, every transition a small named rule (``start_new_election``, ``become_leader``,
+``handle_append_entries``, ``advance_commit_index`` ...). Events at the same millisecond
+run in the order (t_ms, kind: deliver < timer < client < crash < recover, node id,
+insertion).
 
-Trace conventions beyond the storyboard: server ids are ``1..n_nodes``; ``match_index`` and
-``final_logs`` are keyed by the id as a string (as JSON has it) and ``match_index`` includes the
-leader itself; a leader's ``timer_*`` fields are its heartbeat timer, a crashed server's are null;
-``node``/``term`` are null on a client write that found no leader; a crashed server's volatile
-state is cleared at the crash; a ``"leader"`` crash that finds no live leader does nothing;
-``step_down`` also marks a follower adopting a newer term (the term label jumps).
+Invariants
+----------
+1. Election safety: at most one leader per term.
+2. Leader append-only: a leader never changes or removes entries of its own log.
+3. Log matching: two logs that agree on an entry's index and term agree on everything before it.
+4. Leader completeness: an entry committed in term T is in the log of every later leader.
+5. State machine safety: no two servers ever commit different entries at one index.
+6. Terms never decrease; one vote per term; a candidate votes for itself in a new term.
+7. Leaders and commits stand on majorities of votes and of stored copies.
+8. Latencies stay in range; a crashed server neither sends nor handles anything.
+
+Leaves out
+----------
+No persistence to disk, so a recovered server keeps its log and term as if they had been
+stored safely; no snapshots or log compaction, no membership changes, no pre-vote, and no
+client sessions (a write that finds no leader is retried). Messages are lost only when
+the params or a crash say so; the network never duplicates or reorders beyond latency.
+
+Trace
+-----
+One step per event (``event``: timer_expired, become_candidate, send, deliver, drop,
+vote_granted, vote_denied, become_leader, step_down, client_write, append, truncate,
+commit_advance, crash, recover) with every server's state (``nodes``: id, alive, role,
+term, voted_for, log, commit_index, timer_start_ms, timer_deadline_ms, votes_received,
+match_index). ``summary`` holds ``messages`` (with send_ms and deliver_ms), ``leaders``
+(term, node, elected_ms), ``commits``, ``leaderless`` spans, ``final_logs`` and
+``majority``.
+
+Conventions: server ids are ``1..n_nodes``; ``match_index`` and ``final_logs`` are keyed
+by the id as a string (as JSON has it) and ``match_index`` includes the leader itself; a
+leader's ``timer_*`` fields are its heartbeat timer, a crashed server's are null;
+``node``/``term`` are null on a client write that found no leader; a crashed server's
+volatile state is cleared at the crash; a ``"leader"`` crash that finds no live leader
+does nothing; ``step_down`` also marks a follower adopting a newer term.
 """
 
 from __future__ import annotations
@@ -28,7 +62,7 @@ from sims.params import Param, ParamError, resolve_params
 from sims.trace import Trace
 
 __all__ = [
-    "ID", "PARAMS", "World", "check_params", "simulate", "new_world", "run_until",
+    "ALTERNATE_PARAMS", "ID", "PARAMS", "World", "check_params", "simulate", "new_world", "run_until",
     "majority", "last_log_term", "log_is_up_to_date", "log_matches", "merge_entries",
     "commit_index_for", "current_leader", "reset_election_timer", "step_down",
     "start_new_election", "become_leader", "send_append_entries", "leader_append",
@@ -38,6 +72,8 @@ __all__ = [
 ]
 
 ID = "raft-consensus"
+#: A second story: a seven-server cluster with other timers, for the shared tests.
+ALTERNATE_PARAMS: dict[str, Any] = {"n_nodes": 7, "election_timeout_ms": [160, 320], "heartbeat_ms": 40}
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 DELIVER, TIMER, CLIENT, CRASH, RECOVER = range(5)  # same-ms order of event kinds
 
@@ -503,6 +539,6 @@ def simulate(seed: int, **params: Any) -> Trace:
     if world.leaderless_since is not None:
         world.leaderless.append([world.leaderless_since, p["sim_ms"]])
     summary = {"messages": world.messages, "leaders": world.leaders, "commits": world.commits,
-               "leaderless": world.leaderless,
+               "leaderless": world.leaderless, "majority": majority(p["n_nodes"]),
                "final_logs": {str(n["id"]): [list(e) for e in n["log"]] for n in world.nodes}}
     return Trace(id=ID, seed=seed, params=p, steps=world.steps, summary=summary)

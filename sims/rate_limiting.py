@@ -1,16 +1,45 @@
 """Rate limiting: four limiters with the same long-run rate see one bursty, seeded stream.
 
-Spec: ``storyboards/rate-limiting.md``. Time runs in integer ticks of ``tick_s``
-(``1 / tick_s`` whole ticks per second, so ``t = tick / n``). The window limiters
-decide in integer ticks, exactly for any valid tick; the token bucket keeps its
-float level. Each limiter advances through one small pure transition function per
-tick (``*_tick``), which returns its new state and that tick's step record.
+Model
+-----
+One client stream, built from seeded segments (background arrivals, a one-second
+burst, a burst straddling a window edge, sustained overload), goes through four
+independent limiters that all allow ``limit`` requests per ``window_s`` seconds:
+a token bucket (capacity ``bucket_capacity``, refilled at ``refill_per_s``), a
+fixed window counter, a sliding log of admitted timestamps, and a sliding-window
+counter that weights the previous window by the time it still covers. Time runs
+in integer ticks of ``tick_s`` (a whole number of ticks per second); the window
+limiters decide in exact integer ticks, the token bucket keeps a float level.
+Each limiter advances through one small pure transition function per tick
+(``*_tick``); a rejected request changes no state.
 
-Beyond the storyboard's fields the trace carries a few helpers for the scene:
-``segments`` (time span of each stream segment), ``limiters`` (lane order),
-``summary.<limiter>.max_window_t`` (the worst closed W-window), per step ``event``
-("arrivals" or "idle", as DESIGN.md asks of every step) and
-``sliding_counter.estimate_before`` (the estimate the tick's first arrival saw).
+Invariants
+----------
+1. Every request is admitted or rejected exactly once per limiter, at its tick; totals are running sums.
+2. The bucket stays within [0, capacity] and spends one token per admit.
+3. A bucket admits at most capacity + refill * span in any span of time.
+4. A fixed window admits at most limit per aligned window, and at most twice that in any window-long interval.
+5. The sliding log admits at most limit in any closed window-long interval.
+6. The sliding counter admits only while its estimate is below the limit, and at most limit per aligned window.
+7. Over long intervals every limiter stays under its long-run ceiling.
+8. Same seed and params give the same bytes; changing only limiter params leaves the stream unchanged.
+
+Leaves out
+----------
+One client and one limiter process with a perfect clock: no distributed counters shared
+between servers, no clock skew, no network delay between the client and the limiter. Rejected
+requests are dropped, never queued or retried, and the token bucket is not a leaky bucket that
+smooths traffic. Arrivals are snapped to an eighth of a second.
+
+Trace
+-----
+``requests`` (id, tick, t, kind), ``windows`` (window starts), ``segments`` (time span
+of each stream segment) and ``limiters`` (lane order) as extras; one step per tick
+(``event`` "arrivals" or "idle") with every limiter's state and its admitted and
+rejected ids; ``summary.<limiter>`` holds admitted, rejected, ``max_in_any_window``
+(and its window, ``max_window_t``), ``edge_admitted``, ``burst_admitted`` and
+``state_numbers_max``; ``summary.edge_total`` and ``summary.edge_span_s`` describe the
+edge burst the captions quote.
 """
 
 from __future__ import annotations
@@ -25,7 +54,7 @@ from sims.params import Param, ParamError, resolve_params
 from sims.trace import Trace
 
 __all__ = [
-    "ID", "LIMITERS", "MAX_TICKS", "PARAMS", "BucketState", "FixedWindowState",
+    "ALTERNATE_PARAMS", "ID", "LIMITERS", "MAX_TICKS", "PARAMS", "BucketState", "FixedWindowState",
     "SlidingLogState", "SlidingCounterState", "check_params", "ticks_per_s",
     "build_requests", "token_bucket_tick", "fixed_window_tick", "sliding_log_tick",
     "sliding_counter_tick", "run_limiters", "max_in_window", "summarize", "simulate",
@@ -51,6 +80,11 @@ PARAMS: tuple[Param, ...] = (
     Param("overload_from_s", int, 32, 0, 600, "start of sustained overload"),
     Param("overload_rate", float, 2.5, 0.0, 10.0, "overload Poisson rate (req/s)"),
 )
+
+
+#: A second story: another limit and window (with a bucket and bursts to match), for the shared tests.
+ALTERNATE_PARAMS: dict[str, Any] = {"limit": 5, "window_s": 4, "bucket_capacity": 6, "refill_per_s": 1.5,
+                                    "edge_burst_each": 6, "burst_size": 10, "overload_rate": 3.0}
 
 
 def ticks_per_s(tick_s: float) -> int:
@@ -260,6 +294,9 @@ def summarize(
             "burst_admitted": sum(kind[i] == "burst" for _, i in admitted),
             "state_numbers_max": held,
         }
+    summary["edge_total"] = 2 * p["edge_burst_each"]  #: requests in the edge burst
+    summary["edge_span_s"] = 2  #: seconds it spans: one on each side of the edge
+    summary["rate_per_s"] = p["limit"] / p["window_s"]  #: the long-run rate all four allow
     return summary
 
 

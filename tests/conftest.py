@@ -1,14 +1,56 @@
-"""Shared fixtures: one real preview render of the featured explainer, reused by the tests that probe it."""
+"""Shared fixtures and helpers.
+
+* ``rate_limiting_preview``: one real preview render of the featured explainer, reused by the tests
+  that probe a real file (the full preview is tested for the featured explainer only);
+* :func:`jump_run`: an explainer's scene run at test quality jumping over every play, as a part of
+  a split draw does: no frame is drawn, yet its captions, chapters and clock are the video's;
+* :func:`caption_number_problems` and :func:`digits_in_string_literals`: every number a caption
+  states must be the trace's, and no scene may write one into a string;
+* :func:`hashing_writer`: a Manim file writer that hashes frames instead of encoding them.
+"""
 
 from __future__ import annotations
 
+import ast
+import json
+import math
+import os
+import re
+import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import pytest
 
-from render.catalog import load_catalog
-from render.pipeline import RenderSettings, render_one
+from render.build.job import render_one
+from render.build.plan import make_trace
+from render.build.settings import RenderSettings
+from render.catalog import Explainer, load_catalog
+
+#: Keep the tests' Manim media and caches out of the checkout.
+os.environ.setdefault("XDG_CACHE_HOME", str(Path(tempfile.gettempdir()) / "explainers-test-cache"))
+
+
+#: Modules that share the session's featured preview render (and module-scoped clusters, browsers, renders):
+#: run each set on one xdist worker, so that the shared renders happen once.
+SHARED_RENDER_GROUPS = {"test_delivery": "preview", "test_dask": "preview", "test_gallery_browser": "preview",
+                        "test_performance": "preview", "test_drawparts": "preview", "test_reliability": "reliability"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for ``pytest -n 2 --dist loadgroup``: each set of modules sharing a render on one worker,
+    and every test of one explainer in the shared suite together (its render fixture is per explainer)."""
+    for item in items:
+        module = item.module.__name__ if item.module else ""
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        group = SHARED_RENDER_GROUPS.get(module)
+        if group is None and "rate_limiting_preview" in getattr(item, "fixturenames", ()):
+            group = "preview"
+        if group is None and module == "test_explainers":
+            explainer = params.get("rendered") or params.get("explainer_id")
+            group = f"explainer-{explainer}" if explainer else None
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +82,114 @@ def hashing_writer(record: Callable[[str, int], None]) -> type:
             pass
 
     return HashingWriter
+
+
+def jump_run(explainer: Explainer, *, seed: int | None = None, overrides: Mapping[str, Any] | None = None,
+             state_log: Path | None = None) -> Any:
+    """Run the explainer's scene at test quality, jumping over every play; return the scene.
+
+    This is exactly what a part of a split draw does with the plays another part
+    draws (``render.engine.drawparts``), so the scene's cues, chapters and clock
+    are the ones a real render at test quality records. With ``state_log`` the
+    state after each play is appended there (``render.engine.run.STATE_LOG_ENV``).
+    """
+    from render.delivery.encoding import TEST_QUALITY
+    from render.engine.drawparts import PartRenderer
+    from render.engine.run import STATE_LOG_ENV, run_scene
+
+    class Jumping(PartRenderer):
+        def _claim(self, index: int) -> bool:
+            return False  # another part draws every play
+
+    trace = json.loads(make_trace(explainer, seed, overrides).to_json())
+    previous = os.environ.get(STATE_LOG_ENV)
+    if state_log is not None:
+        os.environ[STATE_LOG_ENV] = str(state_log)
+    try:
+        with tempfile.TemporaryDirectory() as media:
+            return run_scene(explainer, trace, TEST_QUALITY, Path(media), renderer_class=Jumping, part=0,
+                             claims=Path(media), file_writer_class=hashing_writer(lambda *_: None))
+    finally:
+        if state_log is not None:
+            if previous is None:
+                del os.environ[STATE_LOG_ENV]
+            else:
+                os.environ[STATE_LOG_ENV] = previous
+
+
+def state_difference(drawn: Mapping[str, Any], jumped: Mapping[str, Any], tolerance: float = 1e-6) -> str | None:
+    """How two play-end states (``render.engine.run.scene_fingerprint``) differ, or None if they draw alike."""
+    if abs(drawn["time"] - jumped["time"]) > 1e-6:
+        return f"the clock differs ({drawn['time']} drawn, {jumped['time']} jumped)"
+    if len(drawn["members"]) != len(jumped["members"]):
+        return f"{len(drawn['members'])} mobjects draw something when drawn, {len(jumped['members'])} when jumped"
+    for i, (a, b) in enumerate(zip(drawn["members"], jumped["members"])):
+        if a[:3] != b[:3] or any(abs(x - y) > tolerance for x, y in zip(a[3:], b[3:])):
+            return f"mobject {i} differs ({a[:2]} drawn at {a[3:]}, {b[:2]} jumped at {b[3:]})"
+    return None
+
+
+# --- every number from the trace -------------------------------------------------------------------------
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<=[A-Za-z])\d+")
+
+
+def numbers_of(value: Any, found: set[float] | None = None) -> set[float]:
+    """Every number in a JSON value: its ints and floats, and the numbers written inside its strings."""
+    found = set() if found is None else found
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, (int, float)):
+            found.add(float(item))
+        elif isinstance(item, str):
+            found.update(float(n) for n in re.findall(r"\d+(?:\.\d+)?", item))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            stack.extend(item.keys())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+def _stated(number: str, known: Iterable[float]) -> bool:
+    """Whether ``number`` as written (with its decimals) is some known value, rounded as shown, or a percentage."""
+    value = float(number)
+    decimals = len(number.partition(".")[2])
+    for k in known:
+        for shown in (k, k * 100):
+            if math.isclose(round(shown, decimals), value, abs_tol=10 ** -(decimals + 6)):
+                return True
+    return False
+
+
+def caption_number_problems(texts: Iterable[str], trace: Mapping[str, Any], meta: Mapping[str, Any]) -> list[str]:
+    """Numbers the captions state that appear nowhere in the trace (or in the title and hook it shows)."""
+    known = numbers_of(trace)
+    numbers_of([meta.get("title", ""), meta.get("hook", "")], known)
+    problems = []
+    for text in texts:
+        for number in NUMBER.findall(text):
+            if not _stated(number, known):
+                problems.append(f"{text!r} states {number}, which is not in the trace")
+    return problems
+
+
+def digits_in_string_literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every string literal in ``source`` holding a digit: a number written into the scene.
+
+    Docstrings and f-string format specs (``{x:.2f}``) do not count.
+    """
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            skip.update(id(sub) for sub in ast.walk(node.format_spec))
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))
+    return sorted((node.lineno, node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+                  and any(c.isdigit() for c in node.value))

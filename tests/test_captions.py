@@ -10,17 +10,8 @@ import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from render.captions import (
-    Chapter,
-    Cue,
-    caption_problems,
-    chapter_problems,
-    format_timestamp,
-    to_chapters_vtt,
-    to_srt,
-    to_vtt,
-    wrap_caption,
-)
+from render.delivery.captionfiles import format_timestamp, to_chapters_vtt, to_srt, to_vtt
+from scenes.captions import Chapter, Cue, caption_problems, chapter_problems, wrap_caption
 
 words = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12), min_size=1, max_size=12)
 
@@ -81,5 +72,5 @@ def test_caption_problems(cues: list[Cue], needle: str) -> None:
 
 def test_chapter_problems() -> None:
     assert any("0:00" in p for p in chapter_problems([Chapter("a", 1, 20), Chapter("b", 20, 40), Chapter("c", 40, 60)]))
-    assert any("fewer than 3" in p for p in chapter_problems([Chapter("a", 0, 20)]))
+    assert any("1 chapters, not 3-7" in p for p in chapter_problems([Chapter("a", 0, 20)]))
     assert any("less than 10s" in p for p in chapter_problems([Chapter("a", 0, 5), Chapter("b", 5, 40), Chapter("c", 40, 60)]))

@@ -1,8 +1,9 @@
 """The ``explainers`` CLI, command by command, through click's CliRunner.
 
 No real video is rendered here: an autouse fixture makes any call of the real
-``render.pipeline.render_one`` fail, and the render tests that need an outcome
-monkeypatch it.
+``render.build.job.render_one`` fail, and the render tests that need an outcome
+monkeypatch it. Tests that need an explainer that is not written yet use a copy
+of the catalog with one more entry, :data:`PLANNED`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-import render.pipeline
+import render.build.job
+import render.cli
 import sims.rate_limiting
+from render.build.settings import RenderOutcome, RenderSettings
 from render.catalog import DEFAULT_CATALOG, load_catalog
 from render.cli import cli
 from render.fsio import TEMP_MARK
-from render.pipeline import RenderOutcome, RenderSettings
 
 RAW = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
 RAW_RL = next(e for e in RAW["explainers"] if e["id"] == "rate-limiting")
 COMMANDS = ["list", "trace", "render", "index", "frames"]
+#: An entry with no simulator and no scene (a planned explainer), added by the ``planned`` fixture.
+PLANNED = "planned-example"
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +39,18 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_real_render(explainer, settings):
         raise AssertionError(f"a real render of {explainer.id} was attempted")
 
-    monkeypatch.setattr(render.pipeline, "render_one", no_real_render)
+    monkeypatch.setattr(render.build.job, "render_one", no_real_render)
+
+
+@pytest.fixture
+def planned(tmp_path: Path) -> Path:
+    """The real catalog plus one planned entry (:data:`PLANNED`); returns its path."""
+    data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    data["explainers"].append({**RAW_RL, "id": PLANNED, "title": "Planned Example", "featured": False,
+                               "params": {"anything": 1}})
+    path = tmp_path / "planned.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def run(*args: str, **kwargs: Any) -> Result:
@@ -105,7 +120,7 @@ def test_list_shows_every_id_and_status() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     ready = sum(e.ready for e in catalog)
-    assert f"20 explainers ({ready} ready)" in result.stdout
+    assert f"{len(catalog)} explainers ({ready} ready)" in result.stdout
     for e in catalog:
         row = [line for line in lines if f"│ {e.id} " in line]
         assert len(row) == 1, (e.id, result.stdout)
@@ -114,7 +129,13 @@ def test_list_shows_every_id_and_status() -> None:
         assert cells[-1] == e.status
         assert cells[-2] == f"{e.duration_s}s"
     assert catalog.get("rate-limiting").status == "ready"
-    assert "planned" in result.stdout
+
+
+def test_list_marks_a_planned_explainer(planned: Path) -> None:
+    result = run("--catalog", str(planned), "list", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    row, = [line for line in result.stdout.splitlines() if f"│ {PLANNED} " in line]
+    assert row.split("│")[-2].strip() == "planned"
 
 
 def test_list_order_is_catalog_order() -> None:
@@ -263,20 +284,21 @@ def test_trace_unknown_id_names_a_custom_catalog(tmp_path: Path) -> None:
     assert_user_error(run("--catalog", str(path), "trace", "Rate-Limiting"), f"Error: {path}: Rate-Limiting: unknown")
 
 
-def test_trace_planned_explainer() -> None:
-    assert_user_error(run("trace", "cap-theorem"), f"Error: {DEFAULT_CATALOG}: cap-theorem: has no simulator yet")
+def test_trace_planned_explainer(planned: Path) -> None:
+    assert_user_error(run("--catalog", str(planned), "trace", PLANNED),
+                      f"Error: {planned}: {PLANNED}: has no simulator yet")
 
 
-def test_trace_set_on_planned_explainer() -> None:
-    assert_user_error(run("trace", "cap-theorem", "--set", "n_replicas=3"),
-                      "Error: --set: cap-theorem: has no simulator yet (it is planned)")
+def test_trace_set_on_planned_explainer(planned: Path) -> None:
+    assert_user_error(run("--catalog", str(planned), "trace", PLANNED, "--set", "n_replicas=3"),
+                      f"Error: --set: {PLANNED}: has no simulator yet (it is planned)")
 
 
 def test_unexpected_failure_is_one_line_exit_1_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("simulator exploded")
 
-    monkeypatch.setattr(render.pipeline, "make_trace", boom)
+    monkeypatch.setattr(render.cli, "make_trace", boom)
     assert_user_error(run("trace", "rate-limiting"),
                       "Error: RuntimeError: simulator exploded (run with --debug for the traceback)", exit_code=1)
     result = run("--debug", "trace", "rate-limiting")
@@ -297,7 +319,7 @@ def test_render_without_ids() -> None:
 
 
 def test_render_ids_and_all() -> None:
-    assert_user_error(run("render", "--all", "cap-theorem"), "Error: give IDs or --all, not both")
+    assert_user_error(run("render", "--all", "rate-limiting"), "Error: give IDs or --all, not both")
 
 
 @pytest.mark.parametrize("option", [["--seed", "3"], ["--set", "limit=4"]])
@@ -305,7 +327,7 @@ def test_render_seed_or_set_need_one_id(tmp_path: Path, option: list[str]) -> No
     out = tmp_path / "out"
     assert_user_error(run("render", "--all", *option, "--out", str(out)),
                       "Error: --set and --seed apply to a single explainer")
-    assert_user_error(run("render", "rate-limiting", "cap-theorem", *option, "--out", str(out)),
+    assert_user_error(run("render", "rate-limiting", "raft-consensus", *option, "--out", str(out)),
                       "Error: --set and --seed apply to a single explainer")
     assert not out.exists()
 
@@ -334,7 +356,7 @@ def test_render_bad_jobs(tmp_path: Path, jobs: str) -> None:
     assert "--jobs" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["render", "rate-limiting"], ["render", "cap-theorem"], ["index"]])
+@pytest.mark.parametrize("command", [["render", "rate-limiting"], ["render", "raft-consensus"], ["index"]])
 def test_out_is_an_existing_file(tmp_path: Path, command: list[str]) -> None:
     target = tmp_path / "taken.txt"
     target.write_text("keep me", encoding="utf-8")
@@ -344,7 +366,7 @@ def test_out_is_an_existing_file(tmp_path: Path, command: list[str]) -> None:
     assert tree(tmp_path) == before
 
 
-@pytest.mark.parametrize("command", [["render", "rate-limiting"], ["render", "cap-theorem"], ["index"]])
+@pytest.mark.parametrize("command", [["render", "rate-limiting"], ["render", "raft-consensus"], ["index"]])
 def test_out_is_under_a_regular_file(tmp_path: Path, command: list[str]) -> None:
     target = tmp_path / "taken.txt"
     target.write_text("keep me", encoding="utf-8")
@@ -362,10 +384,10 @@ def test_out_not_writable() -> None:
 
 
 # ------------------------------------------------------------------ index
-def check_index(out: Path) -> dict[str, Any]:
-    catalog = load_catalog()
+def check_index(out: Path, catalog_path: Path | None = None) -> dict[str, Any]:
+    catalog = load_catalog(catalog_path)
     index = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
-    assert index["count"] == 20
+    assert index["count"] == len(catalog)
     assert [e["id"] for e in index["explainers"]] == catalog.ids
     assert index["featured"] == "rate-limiting"
     for entry in index["explainers"]:
@@ -387,7 +409,8 @@ def test_index_writes_catalog_json_and_html(tmp_path: Path) -> None:
     out = tmp_path / "site" / "dist"  # created, parents too
     result = run("index", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stdout == (f"wrote {out / 'catalog.json'} and {out / 'index.html'}: 20 explainers, 0 with video\n")
+    assert result.stdout == (f"wrote {out / 'catalog.json'} and {out / 'index.html'}: {len(load_catalog())} explainers, "
+                             f"0 with video\n")
     index = check_index(out)
     assert all(e["video"] is None for e in index["explainers"])
     assert sorted(p.name for p in out.iterdir()) == ["catalog.json", "index.html"]
@@ -431,13 +454,13 @@ def test_index_with_env_catalog(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ render (no real video)
-def test_render_planned_only_writes_the_index(tmp_path: Path) -> None:
+def test_render_planned_only_writes_the_index(tmp_path: Path, planned: Path) -> None:
     out = tmp_path / "dist"
-    result = run("render", "cap-theorem", "--out", str(out))
+    result = run("--catalog", str(planned), "render", PLANNED, "--out", str(out))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == (
         f"0 rendered, 0 skipped, 1 planned, 0 failed; index at {out / 'index.html'}")
-    check_index(out)
+    check_index(out, planned)
     assert sorted(p.name for p in out.iterdir()) == ["catalog.json", "index.html"]
 
 
@@ -457,7 +480,7 @@ class Recorder:
 
 def test_render_passes_settings_and_prints_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = Recorder()
-    monkeypatch.setattr(render.pipeline, "render_one", recorder)
+    monkeypatch.setattr(render.build.job, "render_one", recorder)
     out = tmp_path / "dist"
     result = run("render", "rate-limiting", "--quality", "preview", "--out", str(out), "--jobs", "1")
     assert result.exit_code == 0, result.output
@@ -478,7 +501,7 @@ def test_render_passes_settings_and_prints_a_summary(tmp_path: Path, monkeypatch
 
 def test_render_passes_seed_overrides_and_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = Recorder()
-    monkeypatch.setattr(render.pipeline, "render_one", recorder)
+    monkeypatch.setattr(render.build.job, "render_one", recorder)
     out = tmp_path / "dist"
     result = run("render", "rate-limiting", "--quality", "720p", "--out", str(out), "--jobs", "1", "--seed", "3",
                  "--set", "limit=4", "--set", "refill_per_s=0.5", "--force")
@@ -490,7 +513,7 @@ def test_render_passes_seed_overrides_and_force(tmp_path: Path, monkeypatch: pyt
 
 def test_render_default_quality_and_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = Recorder(status="skipped")
-    monkeypatch.setattr(render.pipeline, "render_one", recorder)
+    monkeypatch.setattr(render.build.job, "render_one", recorder)
     monkeypatch.chdir(tmp_path)
     result = run("render", "rate-limiting", "rate-limiting", "--jobs", "1")  # duplicates collapse
     assert result.exit_code == 0, result.output
@@ -501,21 +524,23 @@ def test_render_default_quality_and_out(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.stdout.splitlines()[-1] == "0 rendered, 1 skipped, 0 planned, 0 failed; index at dist/index.html"
 
 
-def test_render_many_gets_the_explainers_and_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_many_gets_the_explainers_and_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  planned: Path) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_render_many(explainers, settings, jobs, on_event=None):
+    def fake_render_many(explainers, settings, jobs, on_event=None, *, executor="local", scheduler=None):
         seen.update(ids=[e.id for e in explainers], settings=settings, jobs=jobs)
         for e in explainers:
             on_event(e.id, "start", None)
             on_event(e.id, "done", RenderOutcome(e.id, "planned"))
         return [RenderOutcome(e.id, "rendered" if e.ready else "planned", 1.0, 100.0) for e in explainers]
 
-    monkeypatch.setattr(render.pipeline, "render_many", fake_render_many)
+    monkeypatch.setattr(render.cli, "render_all", fake_render_many)
     out = tmp_path / "dist"
-    result = run("render", "cap-theorem", "rate-limiting", "--out", str(out), "--jobs", "3", "--quality", "4k")
+    result = run("--catalog", str(planned), "render", PLANNED, "rate-limiting", "--out", str(out), "--jobs", "3",
+                 "--quality", "4k")
     assert result.exit_code == 0, result.output
-    assert seen["ids"] == ["cap-theorem", "rate-limiting"]
+    assert seen["ids"] == [PLANNED, "rate-limiting"]
     assert seen["jobs"] == 3
     assert seen["settings"].quality == "4k" and seen["settings"].out_dir == out.resolve()
     summary = f"1 rendered, 0 skipped, 1 planned, 0 failed; index at {out / 'index.html'}"
@@ -528,10 +553,10 @@ def test_render_many_gets_the_explainers_and_jobs(tmp_path: Path, monkeypatch: p
     assert seen["jobs"] >= 1
 
 
-def test_render_failure_exits_1_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render.pipeline, "render_one", Recorder(status="raise", message="manim fell over\nsecond line"))
+def test_render_failure_exits_1_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planned: Path) -> None:
+    monkeypatch.setattr(render.build.job, "render_one", Recorder(status="raise", message="manim fell over\nsecond line"))
     out = tmp_path / "dist"
-    result = run("render", "rate-limiting", "cap-theorem", "--out", str(out), "--jobs", "1")
+    result = run("--catalog", str(planned), "render", "rate-limiting", PLANNED, "--out", str(out), "--jobs", "1")
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
         "failed   rate-limiting: manim fell over",

@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from render.catalog import load_catalog
 from render.cli import cli
-from render.executors import Task, render_task
+from render.build.executors import render_task
+from render.build.plan import Task
+from render.build.settings import RenderSettings
 from render.fsio import TEMP_MARK
-from render.pipeline import RenderSettings
 
 distributed = pytest.importorskip("distributed")
 

@@ -14,21 +14,14 @@ import pytest
 import webvtt
 from click.testing import CliRunner
 
-from render import mp4
-from render.captions import (
-    Chapter,
-    Cue,
-    chapter_lines,
-    format_timestamp,
-    hashtag,
-    to_chapters_vtt,
-    to_vtt,
-    upload_description,
-)
 from render.cli import cli
-from render.index import script_json
-from render.postprocess import bitrate_reference, encoder_options, probe
-from render.verify import Check, verify_video
+from render.delivery import mp4box as mp4
+from render.delivery.captionfiles import chapter_lines, format_timestamp, hashtag, to_chapters_vtt, to_vtt, upload_description
+from render.delivery.encoding import bitrate_reference, encoder_options
+from render.delivery.gallery import script_json
+from render.delivery.probe import probe
+from render.delivery.verify import Check, verify_video
+from scenes.captions import Chapter, Cue
 
 TARGET_S = 100
 CHECKS = [
@@ -154,7 +147,7 @@ def test_encoder_converts_with_the_bt709_matrix(tmp_path: Path) -> None:
     """Manim's stock path converts RGB with the BT.601 matrix; ours matches the BT.709 tags."""
     from manim._config.video_encoder import VideoEncoderSpec
 
-    from render.encoder import Bt709SegmentEncoder
+    from render.engine.encoder import Bt709SegmentEncoder
 
     green = (0, 158, 115)  # the theme's bluish green
     pixels = np.zeros((64, 64, 4), np.uint8)

@@ -1,9 +1,9 @@
-"""One explainer drawn by several processes (:mod:`render.drawparts`) gives exactly the one-process output.
+"""One explainer drawn by several processes (:mod:`render.engine.drawparts`) gives exactly the one-process output.
 
-* every ready explainer, drawn small in two parts with plays handed out alternately,
-  shows the same frames, play by play, as one process (for a scene with
-  ``pure_updaters``, jumping over a play must leave the state that drawing it would);
-* the replay path (``pure_updaters = False``) does the same;
+* Raft, drawn small in two parts with plays handed out alternately and replaying the
+  plays the other part draws (``pure_updaters = False``), shows the same frames, play
+  by play, as one process (every ready explainer's jump path is checked against its
+  drawn state after every play in ``tests/test_explainers.py``);
 * through the CLI, ``--jobs 2`` (two parts) writes the same files as one process;
 * a killed parent takes its drawing parts with it;
 * x264 with one thread gives the same bytes on a busy machine (two threads and the VBV cap did not).
@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
+from render.build.plan import make_trace
 from render.catalog import load_catalog
-from render.pipeline import make_trace, scene_meta
+from render.engine.run import scene_meta
 from conftest import hashing_writer
 
 CATALOG = load_catalog()
@@ -38,8 +39,8 @@ def _frames_by_play(explainer_id: str, part: int | None, claims: Path | None) ->
     from manim.renderer.cairo_renderer import CairoRenderer
 
     import scenes
-    from render import speedups
-    from render.drawparts import PartRenderer
+    from render.engine import speedups
+    from render.engine.drawparts import PartRenderer
 
     frames: dict[int, list[str]] = {}
     holder: list[Any] = []
@@ -84,11 +85,6 @@ def _check_split_matches(explainer_id: str, tmp_path: Path) -> None:
         assert merged[play] == whole[play], f"play {play}: frames differ from one process"
 
 
-@pytest.mark.parametrize("explainer_id", [e.id for e in READY])
-def test_two_parts_draw_the_frames_of_one(explainer_id: str, tmp_path: Path) -> None:
-    _check_split_matches(explainer_id, tmp_path)
-
-
 def test_replaying_skipped_plays_draws_the_frames_of_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import scenes
 
@@ -121,7 +117,7 @@ def _drawing_parts() -> list[int]:
                 cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"render.drawparts" in cmdline:
+            if b"render.engine.drawparts" in cmdline:
                 pids.append(int(proc.name))
     return pids
 
@@ -154,7 +150,7 @@ def test_one_encoder_thread_gives_the_same_bytes_under_load() -> None:
     import av
     import numpy as np
 
-    from render.postprocess import encoder_options
+    from render.delivery.encoding import encoder_options
 
     rng = np.random.default_rng(7)
     base = rng.integers(0, 255, (144, 256, 3), dtype=np.uint8)

@@ -21,7 +21,7 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 from render.catalog import DEFAULT_CATALOG, load_catalog
-from render.index import write_index
+from render.build.index import write_index
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

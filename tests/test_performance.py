@@ -1,6 +1,6 @@
 """Performance machinery, tested for behaviour (never timed: the figures are ``bench/``'s job).
 
-* the render speed-ups (:mod:`render.speedups`) draw exactly Manim's pixels;
+* the render speed-ups (:mod:`render.engine.speedups`) draw exactly Manim's pixels;
 * the up-to-date check runs in the caller, before any worker or Manim import: a no-op run
   renders nothing, and changing one scene re-renders that explainer only (``--force`` all);
 * the bench's probe and quality metric work on real files.
@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 
-import render.pipeline
-from render import executors
+import render.build.job
+import render.build.sources
+from render.build import executors
+from render.build.plan import content_hash, make_trace
+from render.build.settings import RenderOutcome, RenderSettings
 from render.catalog import PROJECT_ROOT, load_catalog
-from render.pipeline import RenderOutcome, RenderSettings, content_hash, make_trace
+from render.fsio import sha256_file
 from conftest import hashing_writer
 
 CATALOG = load_catalog()
@@ -40,14 +43,15 @@ def _frame_hashes(explainer_id: str, fast: bool, upto: int) -> tuple[list[str], 
     from manim.utils.exceptions import EndSceneEarlyException
 
     import scenes
-    from render import speedups
+    from render.engine import speedups
 
     hashes: list[str] = []
     HashingWriter = hashing_writer(lambda digest, repeat: hashes.append(f"{digest}x{repeat}"))
 
     explainer = CATALOG.get(explainer_id)
     trace = json.loads(make_trace(explainer).to_json())
-    meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category}
+    meta = {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category,
+            "duration_s": explainer.duration_s}
     (speedups.install if fast else speedups.uninstall)()
     try:
         with tempfile.TemporaryDirectory() as media:
@@ -81,7 +85,7 @@ def test_copied_text_shares_only_its_parsed_svg_path() -> None:
     import numpy as np
     from manim import Text
 
-    from render import speedups
+    from render.engine import speedups
 
     speedups.install()
     text = Text("token bucket", font="Inter", font_size=28)
@@ -100,7 +104,7 @@ def test_get_family_is_manims() -> None:
     """The faster walk returns Manim's list: order, repeats (last kept) and cycles (skipped) included."""
     from manim import Circle, Square, VGroup
 
-    from render import speedups
+    from render.engine import speedups
 
     a, b, c, d = Circle(), Square(), Circle(), Square()
     inner = VGroup(b, c)
@@ -116,13 +120,13 @@ def test_get_family_is_manims() -> None:
 def test_text_disk_cache_gives_back_the_same_text(tmp_path: Path) -> None:
     import numpy as np
 
-    from render import speedups
+    from render.engine import speedups
     from scenes.kit import text as kit_text
 
     speedups.uninstall()
     try:
         speedups.install(text_cache=tmp_path)
-        cache = kit_text._text.__wrapped__
+        cache = kit_text.text_source()
         assert isinstance(cache, speedups.TextDiskCache)
         built = kit_text._text("x=1 term 2", "Inter", 24.0, "#F0F0F0", "BOLD")
         assert cache.misses == 1 and len(list(tmp_path.rglob("*.pickle"))) == 1
@@ -149,10 +153,13 @@ def test_text_disk_cache_gives_back_the_same_text(tmp_path: Path) -> None:
 # --- planning in the caller: no-op and change-one ---------------------------------------------------
 
 def _fake_up_to_date(out: Path, settings: RenderSettings) -> None:
-    """Metadata that says every ready explainer is up to date (no video needed: it lists no files)."""
+    """Metadata that says every ready explainer is up to date, with one small real file it lists."""
     for e in READY:
         digest = content_hash(e, make_trace(e).to_json(), settings)
-        (out / f"{e.id}.json").write_text(json.dumps({"render_hash": digest, "files": {}}), encoding="utf-8")
+        video = out / f"{e.id}.mp4"
+        video.write_bytes(e.id.encode() * 100)
+        files = {video.name: {"bytes": video.stat().st_size, "sha256": sha256_file(video)}}
+        (out / f"{e.id}.json").write_text(json.dumps({"render_hash": digest, "files": files}), encoding="utf-8")
 
 
 def _no_render(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -162,7 +169,7 @@ def _no_render(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         rendered.append(explainer.id)
         return RenderOutcome(explainer.id, "rendered", 1.0, 100.0)
 
-    monkeypatch.setattr(render.pipeline, "render_one", render_one)
+    monkeypatch.setattr(render.build.job, "render_one", render_one)
     monkeypatch.setattr(executors, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a pool was started"))
     return rendered
 
@@ -172,30 +179,43 @@ def test_nothing_changed_plans_no_task(tmp_path: Path, monkeypatch: pytest.Monke
     _fake_up_to_date(tmp_path, settings)
     rendered = _no_render(monkeypatch)
     events: list[tuple[str, str]] = []
-    outcomes = render.pipeline.render_many(list(CATALOG), settings, 2, lambda i, ev, o: events.append((i, ev)))
+    outcomes = executors.render_all(list(CATALOG), settings, 2, lambda i, ev, o: events.append((i, ev)))
     assert rendered == []
     assert {o.id: o.status for o in outcomes if o.id in {e.id for e in READY}} == {e.id: "skipped" for e in READY}
     assert all(o.status == "planned" for o in outcomes if not CATALOG.get(o.id).ready)
     assert sorted(events) == sorted((e.id, "done") for e in CATALOG)  # no "start": nothing was handed out
 
 
+def test_a_damaged_or_resized_output_is_not_up_to_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = RenderSettings(out_dir=tmp_path, quality="preview")
+    _fake_up_to_date(tmp_path, settings)
+    rendered = _no_render(monkeypatch)
+    first, second = READY[0], READY[-1]
+    video = tmp_path / f"{first.id}.mp4"
+    data = bytearray(video.read_bytes())
+    data[10:20] = bytes(10)  # same size, other bytes
+    video.write_bytes(bytes(data))
+    if second is not first:
+        (tmp_path / f"{second.id}.mp4").write_bytes(b"shorter")
+    executors.render_all(READY, settings, 1)
+    assert rendered == [e.id for e in READY if e in (first, second)]
+
+
 def test_changing_one_scene_rerenders_only_that_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Edit one scene's source in a copy of the project: only its explainer is re-rendered; --force does all."""
-    if len(READY) < 2:
-        pytest.skip("needs two ready explainers")
     settings = RenderSettings(out_dir=tmp_path / "out", quality="preview")
     settings.out_dir.mkdir()
     _fake_up_to_date(settings.out_dir, settings)
     copy = tmp_path / "project"
-    for part in ("scenes", "render"):
+    for part in ("sims", "scenes", "render"):
         shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(render.pipeline, "PROJECT_ROOT", copy)
+    monkeypatch.setattr(render.build.sources, "PROJECT_ROOT", copy)
     rendered = _no_render(monkeypatch)
 
-    changed = READY[1]
-    module = copy / (render.pipeline.scenes.SCENES[changed.id].partition(":")[0].replace(".", "/") + ".py")
+    changed = READY[-1]
+    module = copy / "scenes" / f"{changed.module}.py"
     module.write_text(module.read_text(encoding="utf-8") + "\n# a changed beat\n", encoding="utf-8")
-    outcomes = render.pipeline.render_many(list(CATALOG), settings, 1)
+    outcomes = executors.render_all(list(CATALOG), settings, 1)
     assert rendered == [changed.id]
     assert {o.id: o.status for o in outcomes if CATALOG.get(o.id).ready} == {
         e.id: "rendered" if e.id == changed.id else "skipped" for e in READY}
@@ -203,13 +223,58 @@ def test_changing_one_scene_rerenders_only_that_one(tmp_path: Path, monkeypatch:
     rendered.clear()
     kit = copy / "scenes" / "kit" / "theme.py"  # the kit is shared: every explainer depends on it
     kit.write_text(kit.read_text(encoding="utf-8") + "\n# a changed colour\n", encoding="utf-8")
-    render.pipeline.render_many(READY, settings, 1)
+    executors.render_all(READY, settings, 1)
     assert rendered == [e.id for e in READY]
 
     rendered.clear()
-    monkeypatch.setattr(render.pipeline, "PROJECT_ROOT", PROJECT_ROOT)
-    render.pipeline.render_many(READY, RenderSettings(out_dir=settings.out_dir, quality="preview", force=True), 1)
+    monkeypatch.setattr(render.build.sources, "PROJECT_ROOT", PROJECT_ROOT)
+    executors.render_all(READY, RenderSettings(out_dir=settings.out_dir, quality="preview", force=True), 1)
     assert rendered == [e.id for e in READY]
+
+
+def test_a_new_helper_module_beside_a_scene_or_in_the_kit_plans_a_render(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash walks imports and packages: nothing is listed by hand, so no new file can be missed."""
+    settings = RenderSettings(out_dir=tmp_path / "out", quality="preview")
+    settings.out_dir.mkdir()
+    _fake_up_to_date(settings.out_dir, settings)
+    copy = tmp_path / "project"
+    for part in ("sims", "scenes", "render"):
+        shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(render.build.sources, "PROJECT_ROOT", copy)
+    rendered = _no_render(monkeypatch)
+    target = READY[0]
+
+    executors.render_all(READY, settings, 1)
+    assert rendered == []  # the copy is the same code
+
+    (copy / "scenes" / "kit" / "extras").mkdir()
+    (copy / "scenes" / "kit" / "extras" / "__init__.py").write_text("SPACING = 0.3\n", encoding="utf-8")
+    executors.render_all(READY, settings, 1)
+    assert rendered == [e.id for e in READY]  # a new file in a kit subfolder: every explainer
+    _fake_up_to_date_in(copy, settings, monkeypatch)
+    rendered.clear()
+
+    helper = copy / "scenes" / f"{target.module}_helpers.py"
+    helper.write_text("GAP = 0.2\n", encoding="utf-8")
+    executors.render_all(READY, settings, 1)
+    assert rendered == []  # nothing imports it yet
+    scene = copy / "scenes" / f"{target.module}.py"
+    scene.write_text(f"from scenes import {target.module}_helpers  # noqa: F401\n" + scene.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    executors.render_all(READY, settings, 1)
+    assert rendered == [target.id]
+    _fake_up_to_date_in(copy, settings, monkeypatch)
+    rendered.clear()
+    helper.write_text("GAP = 0.25\n", encoding="utf-8")  # only the helper changes
+    executors.render_all(READY, settings, 1)
+    assert rendered == [target.id]
+
+
+def _fake_up_to_date_in(copy: Path, settings: RenderSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record the copy's current hashes as up to date."""
+    monkeypatch.setattr(render.build.sources, "PROJECT_ROOT", copy)
+    _fake_up_to_date(Path(settings.out_dir), settings)
 
 
 def test_noop_cli_run_imports_no_manim(rate_limiting_preview: Path, tmp_path: Path) -> None:

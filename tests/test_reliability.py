@@ -1,7 +1,7 @@
-"""Reliability (issue #6): bad input, interrupted renders, concurrent runs, hostile strings, a full disk.
+"""Reliability: bad input, interrupted renders, concurrent runs, hostile strings, a full disk.
 
 Most tests run in-process through click's CliRunner. Those that need a render
-without paying for a draw replace ``render.pipeline.draw`` with a stand-in that
+without paying for a draw replace ``render.engine.draw.draw`` with a stand-in that
 hands back the reference MP4 (remux, captions, poster, metadata and index stay
 the real thing). The interrupt and concurrency tests run the real ``explainers``
 in subprocesses and stop them at exact points through the pipeline's test hook
@@ -39,16 +39,22 @@ import webvtt
 import yaml
 from click.testing import CliRunner, Result
 
+import render.build.job
+import render.delivery.frames
+import render.engine.draw
 import render.fsio
-import render.pipeline
-import render.postprocess
-from render import captions as cap
+from render.build.cache import Cache, cache_root
+from render.build.index import write_index
+from render.build.job import DRAWN, work_name
+from render.build.lock import LOCK_NAME, OutDirLock, sweep_work_dirs
+from render.build.plan import content_hash, make_trace
+from render.build.settings import RenderSettings
 from render.catalog import DEFAULT_CATALOG, MAX_CATALOG_BYTES, PROJECT_ROOT, load_catalog
 from render.cli import cli
+from render.delivery import captionfiles as cap
+from render.delivery.gallery import build_index, render_html
 from render.fsio import MARKS_ENV, PAUSE_ENV, PAUSE_SECONDS_ENV, TEMP_MARK, staged, sweep_temp_files
-from render.index import build_index, render_html, write_index
-from render.lock import LOCK_NAME, OutDirLock, sweep_work_dirs
-from render.pipeline import DRAWN, RenderSettings, cache_root, content_hash, make_trace
+from scenes.captions import Chapter, Checkpoint, Cue
 
 RL = "rate-limiting"
 OUTPUTS = (".mp4", ".vtt", ".srt", ".chapters.vtt", ".jpg", ".json")
@@ -101,7 +107,7 @@ def work_dir_of(explainer_id: str, out: Path) -> Path:
     explainer = load_catalog().get(explainer_id)
     settings = RenderSettings(out_dir=Path(out).resolve(), quality="preview")
     digest = content_hash(explainer, make_trace(explainer).to_json(), settings)
-    return cache_root() / render.pipeline._work_name(explainer_id, digest, settings.out_dir)
+    return cache_root().path / work_name(explainer_id, digest, settings.out_dir)
 
 
 @pytest.fixture(scope="module")
@@ -129,20 +135,22 @@ def fake_draw(reference: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
     The work directories go to a cache of the test's own (a failed write keeps the draw for a rerun).
     """
-    monkeypatch.setattr(render.pipeline, "cache_root", lambda: tmp_path / "cache")
+    monkeypatch.setattr(render.build.job, "cache_root", lambda: Cache(tmp_path / "cache", None))
     meta = json.loads((reference / f"{RL}.json").read_text(encoding="utf-8"))
-    cues = [cap.Cue(c["text"], c["start"], c["end"]) for c in meta["captions"]]
-    chapters = [cap.Chapter(c["title"], c["start"], c["end"]) for c in meta["chapters"]]
+    cues = [Cue(**c) for c in meta["draw"]["cues"]]
+    chapters = [Chapter(**c) for c in meta["draw"]["chapters"]]
+    checkpoints = [Checkpoint(**{**c, "choices": tuple(c["choices"])}) for c in meta["draw"]["checkpoints"]]
     calls: list[str] = []
 
-    def draw(explainer, trace, settings, media_dir: Path):
+    def draw(explainer, trace, quality, media_dir: Path, **kwargs: Any):
         raw = Path(media_dir) / "videos" / f"{explainer.id}.mp4"
         raw.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(reference / f"{RL}.mp4", raw)
         calls.append(explainer.id)
-        return raw, SimpleNamespace(cues=cues, chapters=chapters, poster_time=meta["poster_s"])
+        return raw, SimpleNamespace(cues=cues, chapters=chapters, poster_time=meta["draw"]["poster_at"],
+                                    checkpoints=checkpoints)
 
-    monkeypatch.setattr(render.pipeline, "draw", draw)
+    monkeypatch.setattr(render.engine.draw, "draw", draw)
     return calls
 
 
@@ -351,8 +359,8 @@ CLI_CASES = [
     ("set-unknown-key", ["render", RL, "--set", "nope=1", "--out", "{out}"],
      "Error: --set: rate-limiting: nope: unknown parameter (known: "),
     ("set-without-equals", ["render", RL, "--set", "limit4", "--out", "{out}"], "Error: --set: 'limit4': expected key=value"),
-    ("set-on-planned", ["render", "cap-theorem", "--set", "n=3", "--out", "{out}"],
-     "Error: --set: cap-theorem: has no simulator yet (it is planned)"),
+    ("set-on-planned", ["--catalog", "{planned}", "render", "planned-example", "--set", "n=3", "--out", "{out}"],
+     "Error: --set: planned-example: has no simulator yet (it is planned)"),
     ("set-with-all", ["render", "--all", "--set", "limit=3", "--out", "{out}"],
      "Error: --set and --seed apply to a single explainer; name exactly one ID"),
     ("bad-quality", ["render", RL, "--quality", "8k", "--out", "{out}"],
@@ -377,8 +385,12 @@ CLI_CASES = [
 def test_bad_cli_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               args: list[str], expected: str) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(render.pipeline, "render_one", lambda *a: pytest.fail("a render was attempted"))
-    names = {"out": str(tmp_path / "out"), "file": str(_a_file(tmp_path)), "dir": str(tmp_path / "adir")}
+    monkeypatch.setattr(render.build.job, "render_one", lambda *a: pytest.fail("a render was attempted"))
+    planned = copy.deepcopy(RAW)
+    planned["explainers"].append({**planned["explainers"][0], "id": "planned-example", "featured": False})
+    (tmp_path / "planned.yaml").write_text(yaml.safe_dump(planned), encoding="utf-8")
+    names = {"out": str(tmp_path / "out"), "file": str(_a_file(tmp_path)), "dir": str(tmp_path / "adir"),
+             "planned": str(tmp_path / "planned.yaml")}
     (tmp_path / "adir").mkdir()
     before = tree(tmp_path)
     sys_before = sorted(os.listdir("/sys"))
@@ -463,7 +475,7 @@ def test_sigkill_at_every_stage_then_rerun_gives_the_uninterrupted_bytes(referen
 def test_rerun_after_a_kill_mid_draw_sweeps_the_stale_media_dir(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from render.lock import work_dir\n"
+        "import sys, time; from render.build.lock import work_dir\n"
         "with work_dir(sys.argv[1], 'rate-limiting-0123456789ab') as w:\n"
         "    (w.path / 'videos').mkdir(); (w.path / 'videos' / 'partial.mp4').write_bytes(b'x')\n"
         "    print('ready', flush=True); time.sleep(600)\n"), str(cache)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
@@ -478,13 +490,12 @@ def test_rerun_after_a_kill_mid_draw_sweeps_the_stale_media_dir(tmp_path: Path) 
     resumable.mkdir()
     (resumable / ".lock").write_text("12345\n")
     (resumable / DRAWN).write_text("{}")
-    legacy_young, legacy_old, other_old = cache / "rate-limiting-c0io0oe_", cache / "raft-consensus-8jari3p_", cache / "dask"
-    for path in (legacy_young, legacy_old, other_old):
+    no_lock, text = cache / "rate-limiting-c0io0oe_", cache / "text"  # not work directories: never swept
+    for path in (no_lock, text):
         (path / "videos").mkdir(parents=True)
-    for path in (legacy_old, other_old):
-        os.utime(path, (time.time() - 3 * 24 * 3600,) * 2)
-    assert sorted(sweep_work_dirs(cache, resumable_marker=DRAWN)) == sorted([live, legacy_old])
-    assert sorted(p.name for p in cache.iterdir()) == sorted(p.name for p in (resumable, legacy_young, other_old))
+        os.utime(path, (time.time() - 30 * 24 * 3600,) * 2)
+    assert sweep_work_dirs(cache, resumable_marker=DRAWN) == [live]
+    assert sorted(p.name for p in cache.iterdir()) == sorted(p.name for p in (resumable, no_lock, text))
 
 
 def test_sigint_mid_draw_exits_130_with_one_line(tmp_path: Path) -> None:
@@ -547,7 +558,7 @@ def test_lock_left_by_a_killed_run_does_not_block(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from render.lock import OutDirLock\n"
+        "import sys, time; from render.build.lock import OutDirLock\n"
         "OutDirLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(600)\n"), str(out)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
@@ -652,7 +663,7 @@ def test_hostile_catalog_strings_stay_text_everywhere(tmp_path: Path, fake_draw:
     assert all(ch == "\n" or ch.isprintable() or ch == " " for ch in description)
     blurb_line, chapter_block, tags_line = description.rstrip("\n").split("\n\n")
     assert "\n" not in blurb_line and blurb_line.startswith("One \u2039b\u203abold")
-    assert chapter_block.splitlines() == cap.chapter_lines([cap.Chapter(**c) for c in meta["chapters"]])
+    assert chapter_block.splitlines() == cap.chapter_lines([Chapter(**c) for c in meta["chapters"]])
     assert tags_line == "#ITagI #ABC #NewLine #\u05e2\u05d1\u05e8\u05d9\u05ea #Flip"
 
     # the captions files carry the scene's words only (none of the catalog's), and parse
@@ -669,14 +680,14 @@ def test_hostile_catalog_strings_stay_text_everywhere(tmp_path: Path, fake_draw:
 
 
 HOSTILE_CUES = [
-    cap.Cue('<script>alert("x")</script> & \'q\'', 0.0, 3.0),
-    cap.Cue("two\n\n2\n00:00:00.000 --> 00:00:09.000\nINJECTED", 3.0, 8.0),
-    cap.Cue("\u202eevil \u05e9\u05dc\u05d5\u05dd --> <b>b</b>", 8.0, 11.0),
+    Cue('<script>alert("x")</script> & \'q\'', 0.0, 3.0),
+    Cue("two\n\n2\n00:00:00.000 --> 00:00:09.000\nINJECTED", 3.0, 8.0),
+    Cue("\u202eevil \u05e9\u05dc\u05d5\u05dd --> <b>b</b>", 8.0, 11.0),
 ]
 
 
 def test_hostile_text_cannot_break_the_captions_files(tmp_path: Path) -> None:
-    chapters = [cap.Chapter("Intro\n\nchapter-9\n00:00:00.000 --> 00:00:01.000\n<i>x</i>", 0.0, 11.0)]
+    chapters = [Chapter("Intro\n\nchapter-9\n00:00:00.000 --> 00:00:01.000\n<i>x</i>", 0.0, 11.0)]
     vtt_path, srt_path, chapters_path = tmp_path / "c.vtt", tmp_path / "c.srt", tmp_path / "ch.vtt"
     vtt_path.write_text(cap.to_vtt(HOSTILE_CUES), encoding="utf-8")
     srt_path.write_text(cap.to_srt(HOSTILE_CUES), encoding="utf-8")
@@ -732,11 +743,11 @@ def test_disk_full_during_a_render_keeps_the_previous_outputs(reference: Path, t
     resumes from the draw the failed run kept."""
     out = copy_of(reference, tmp_path / "out").resolve()
     before, before_inodes = contents(out), inodes(out)
-    save_poster, replace = render.postprocess.save_poster, os.replace
+    save_poster, replace = render.delivery.frames.save_poster, os.replace
     if where == "staging the poster":
         def full(*args: Any, **kwargs: Any) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        monkeypatch.setattr(render.postprocess, "save_poster", full)
+        monkeypatch.setattr(render.delivery.frames, "save_poster", full)
     else:
         renamed = _enospc_on(monkeypatch, out, {f"{RL}{s}" for s in OUTPUTS}, nth=1 if where == "first rename" else 3)
     args = ["render", RL, "--seed", "3", "--quality", "preview", "--out", str(out), "--jobs", "1"]
@@ -751,9 +762,9 @@ def test_disk_full_during_a_render_keeps_the_previous_outputs(reference: Path, t
     kept = list((tmp_path / "cache").iterdir())
     assert len(kept) == 1 and (kept[0] / DRAWN).is_file()
 
-    monkeypatch.setattr(render.postprocess, "save_poster", save_poster)
+    monkeypatch.setattr(render.delivery.frames, "save_poster", save_poster)
     monkeypatch.setattr(render.fsio.os, "replace", replace)
-    monkeypatch.setattr(render.pipeline, "draw", lambda *a: pytest.fail("drew again instead of resuming"))
+    monkeypatch.setattr(render.engine.draw, "draw", lambda *a, **k: pytest.fail("drew again instead of resuming"))
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert json.loads((out / f"{RL}.json").read_text(encoding="utf-8"))["seed"] == 3

@@ -335,7 +335,8 @@ def test_trace_contract() -> None:
     assert {"schema_version", "id", "seed", "params", "steps", "summary"} == set(data)
     assert data["id"] == raft.ID == "raft-consensus" and data["seed"] == CATALOG_SEED
     assert data["params"] == {p.name: p.default for p in raft.PARAMS}
-    assert set(data["summary"]) == {"messages", "leaders", "commits", "leaderless", "final_logs"}
+    assert set(data["summary"]) == {"messages", "leaders", "commits", "leaderless", "final_logs", "majority"}
+    assert data["summary"]["majority"] == data["params"]["n_nodes"] // 2 + 1
     for step in data["steps"]:
         assert set(step) == {"t_ms", "seq", "event", "node", "term", "msg_id", "detail", "nodes", "in_flight"}
         assert all(set(node) == NODE_FIELDS for node in step["nodes"])
@@ -344,7 +345,7 @@ def test_trace_contract() -> None:
         assert set(msg["payload"]) == PAYLOAD_FIELDS[msg["type"]]
     assert data["steps"][-1]["in_flight"] == sorted(m["id"] for m in data["summary"]["messages"]
                                                     if m["deliver_ms"] > data["params"]["sim_ms"])
-    assert sims.SIMULATORS["raft-consensus"] == "sims.raft_consensus"
+    assert sims.get_simulator("raft-consensus") is raft
 
 
 # ---------------------------------------------------------------- determinism, isolation, parameters
@@ -391,3 +392,12 @@ def test_param_errors_name_the_field(params: dict[str, Any], field: str) -> None
     with pytest.raises(ParamError) as err:
         raft.simulate(0, **params)
     assert err.value.field == field
+
+
+# --------------------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py)."""
+    n = trace["params"]["n_nodes"]
+    crash = next(st["t_ms"] for st in trace["steps"] if st["event"] == "crash")
+    next_leader = next(ld for ld in trace["summary"]["leaders"] if ld["elected_ms"] > crash)
+    return [f"{n // 2 + 1} of {n}", f"S{next_leader['node']}"]

@@ -549,3 +549,17 @@ def test_negative_seed_is_a_param_error() -> None:
 def test_import_does_not_pull_in_manim() -> None:
     code = "import sys, sims.rate_limiting; assert 'manim' not in sys.modules, 'manim imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# --------------------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py)."""
+    p, s = trace["params"], trace["summary"]
+    rejected_when_full = any(st["fixed_window"]["rejected"] and st["fixed_window"]["count"] == p["limit"]
+                             for st in trace["steps"])
+    assert rejected_when_full, "the fixed window rejects once its counter is at the limit"
+    names = {"token_bucket": "token bucket", "fixed_window": "fixed window", "sliding_log": "sliding log",
+             "sliding_counter": "sliding counter"}
+    holders = [x for x in rl.LIMITERS if s[x]["max_in_any_window"] <= p["limit"]]
+    worst = names[holders[0]] if len(holders) == 1 else str(s["fixed_window"]["max_in_any_window"])
+    return ["it is rejected", worst]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from manim import DOWN, UP, RoundedRectangle, VGroup
 
-from render.captions import wrap_caption
+from scenes.captions import wrap_caption
 from scenes.kit import theme
 from scenes.kit.text import label
 
@@ -28,14 +28,26 @@ class TitleCard(VGroup):
 
 
 class TakeawayCard(VGroup):
-    """The closing card: a heading and up to four short lines, on a panel."""
+    """The closing card: a heading and up to four short lines, on a panel.
+
+    The lines sit on evenly spaced baselines (a line with descenders takes no
+    more room than one without), left-aligned under the heading.
+
+    Example::
+
+        card = TakeawayCard("Takeaway", ["Majorities overlap", "Elections cost a pause"])
+        layout.STAGE.place(card)
+    """
 
     def __init__(self, heading: str, lines: list[str]) -> None:
         if not 1 <= len(lines) <= 4:
             raise ValueError(f"a takeaway card holds 1-4 lines, got {len(lines)}")
         title = label(heading, font_size=theme.HEADING_SIZE + 6, weight="BOLD", color=theme.HIGHLIGHT)
         body = VGroup(*[label(f"• {line}", font_size=theme.BODY_SIZE) for line in lines])
-        body.arrange(DOWN, aligned_edge=[-1, 0, 0], buff=0.3)
+        pitch = label("Ag", font_size=theme.BODY_SIZE).height + 0.3
+        for i, line in enumerate(body):  # baselines ``pitch`` apart: the bullet's bottom is on the baseline
+            bullet_bottom = line[0].get_bottom()[1]
+            line.shift([-line.get_left()[0], -i * pitch - bullet_bottom, 0])
         content = VGroup(title, body).arrange(DOWN, buff=0.5)
         panel = RoundedRectangle(
             corner_radius=0.2,

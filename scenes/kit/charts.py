@@ -23,6 +23,14 @@ class BarChart(VGroup):
         The value at the top of the plot area (default: the largest of values and ``reference``).
     reference
         Draws a dashed line at this value with ``reference_label``.
+
+    A name wider than its bar's slot wraps onto a second line; one that still
+    does not fit is a ``ValueError`` (names are never shrunk below the readable size).
+
+    Example::
+
+        chart = BarChart(["fixed", "log"], [16, 8], reference=8, reference_label="limit 8")
+        layout.MAIN.place(chart)
     """
 
     def __init__(self, labels: Sequence[str], values: Sequence[float], *, width: float = 5.0, height: float = 2.6,
@@ -43,10 +51,8 @@ class BarChart(VGroup):
             bar.move_to([x, h / 2, 0])
             self.bars.add(bar)
             self.value_labels.add(mono(f"{value:.{decimals}f}", font_size=theme.LABEL_SIZE + 2, weight="BOLD").next_to(bar, UP, buff=0.08))
-            name_text = label(name, font_size=theme.MIN_FONT_SIZE, color=theme.TEXT)
-            if name_text.width > slot * 0.95:
-                name_text.scale_to_fit_width(slot * 0.95)
-            self.names.add(name_text.move_to([x, -0.3, 0]))
+            name_text = _bar_name(name, slot * 0.95)
+            self.names.add(name_text.move_to([x, -0.15 - name_text.height / 2, 0]))
         self.add(self.baseline, self.bars, self.value_labels, self.names)
         self.reference = VGroup()
         if reference is not None:
@@ -56,6 +62,23 @@ class BarChart(VGroup):
             text.next_to(line, RIGHT, buff=0.1)
             self.reference.add(line, text)
             self.add(self.reference)
+
+
+def _bar_name(name: str, width: float) -> VGroup:
+    """``name`` on one line, or two balanced lines if one is wider than ``width``; ValueError if two are too."""
+    one = label(name, font_size=theme.MIN_FONT_SIZE, color=theme.TEXT)
+    if one.width <= width:
+        return VGroup(one)
+    words = name.split()
+    splits = sorted(((" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))),
+                    key=lambda pair: abs(len(pair[0]) - len(pair[1])))
+    for first, second in splits:
+        lines = VGroup(label(first, font_size=theme.MIN_FONT_SIZE), label(second, font_size=theme.MIN_FONT_SIZE))
+        lines.arrange(DOWN, buff=0.06)
+        if lines.width <= width:
+            return lines
+    raise ValueError(f"bar name {name!r} is wider than its slot ({width:.2f}) even on two lines: "
+                     f"give the chart more width or a shorter name")
 
 
 class LineChart(VGroup):

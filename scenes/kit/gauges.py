@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, DashedLine, Rectangle, VGroup
 
 from scenes.kit import theme
@@ -15,10 +16,12 @@ def _format(value: float, decimals: int) -> str:
 
 
 class Counter(VGroup):
-    """A caption and a number that can be set: ``Counter("admitted", 0)``.
+    """A caption over a number that can be set, in the monospace font (rebuilt only when its text changes).
 
-    The number is drawn in the monospace font and rebuilt only when its text
-    changes.
+    Example::
+
+        votes = Counter("votes for S3", 0, suffix=" of 5")
+        votes.add_updater(lambda c: c.set_value(votes_at(clock.get_value())))
     """
 
     def __init__(self, caption: str, value: float = 0, *, decimals: int = 0, suffix: str = "",
@@ -40,7 +43,14 @@ class Counter(VGroup):
 class LevelGauge(VGroup):
     """A vertical container filled to ``level / capacity`` (a token bucket, a queue).
 
-    Shows the level as a number under it and one tick per unit of capacity.
+    Shows its title above, the level as a number under it and one tick per unit
+    of capacity. Place it by its container with :meth:`place` (``move_to``
+    centres the whole group, title and readout included).
+
+    Example::
+
+        gauge = LevelGauge("tokens", 8).place(layout.SIDE_PANEL.center)
+        gauge.add_updater(lambda g: g.set_level(tokens_at(clock.get_value())))
     """
 
     def __init__(self, caption: str, capacity: float, *, level: float | None = None, height: float = 2.4,
@@ -64,6 +74,10 @@ class LevelGauge(VGroup):
         self.add(self.fill, self.ticks, self.outline, self.title, self.readout)
         self.set_level(capacity if level is None else level)
 
+    def place(self, point) -> "LevelGauge":
+        """Move the gauge so that its container (not its title or readout) is centred on ``point``."""
+        return self.shift(np.asarray(point, dtype=float) - self.outline.get_center())
+
     def set_level(self, level: float) -> "LevelGauge":
         frac = max(0.0, min(1.0, level / self.capacity))
         bottom = self.outline.get_bottom()
@@ -79,22 +93,42 @@ class LevelGauge(VGroup):
 
 
 class Meter(VGroup):
-    """A horizontal bar for an estimate against a dashed limit line."""
+    """A horizontal bar for a value against a dashed limit line, with the value printed under it.
+
+    Parameters
+    ----------
+    caption
+        The title above the bar.
+    limit
+        Where the dashed line sits (labelled ``limit_label``, default "limit <limit>").
+    maximum
+        The value that fills the bar (default 1.25 x limit).
+    decimals
+        Digits after the point in the readout (0 for counts, 2 for an estimate).
+
+    Example::
+
+        meter = Meter("estimate", 8, maximum=12, decimals=2)
+        meter.add_updater(lambda m: m.set_value(estimate_at(clock.get_value())))
+    """
 
     def __init__(self, caption: str, limit: float, *, maximum: float | None = None, width: float = 3.2,
-                 color: str = theme.ACCENT) -> None:
+                 color: str = theme.ACCENT, decimals: int = 0, limit_label: str | None = None) -> None:
         if limit <= 0:
             raise ValueError("limit must be positive")
+        if decimals < 0:
+            raise ValueError(f"decimals must be >= 0, got {decimals}")
         super().__init__()
+        self.decimals = decimals
         self.maximum = float(maximum or limit * 1.25)
         self.bar_width = width
         self.frame = Rectangle(width=width, height=0.4, stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE)
         self.bar = Rectangle(width=width, height=0.36, fill_color=color, fill_opacity=0.9, stroke_width=0)
         x_limit = -width / 2 + width * limit / self.maximum
         self.limit_line = DashedLine([x_limit, -0.35, 0], [x_limit, 0.35, 0], stroke_color=theme.HIGHLIGHT, stroke_width=3)
-        self.limit_label = mono(f"limit {limit:g}", font_size=theme.MIN_FONT_SIZE, color=theme.HIGHLIGHT).next_to(self.limit_line, UP, buff=0.05)
+        self.limit_label = mono(limit_label if limit_label is not None else f"limit {limit:g}", font_size=theme.MIN_FONT_SIZE, color=theme.HIGHLIGHT).next_to(self.limit_line, UP, buff=0.05)
         self.title = label(caption, font_size=theme.LABEL_SIZE, color=theme.MUTED).next_to(self.frame, UP, buff=0.45).align_to(self.frame, LEFT)
-        self.readout = SwapText("0.00", font_size=theme.LABEL_SIZE + 2, weight="BOLD")
+        self.readout = SwapText(_format(0, decimals), font_size=theme.LABEL_SIZE + 2, weight="BOLD")
         self.readout.next_to(self.frame, DOWN, buff=0.3)
         self.add(self.frame, self.bar, self.limit_line, self.limit_label, self.title, self.readout)
         self.set_value(0.0)
@@ -106,5 +140,5 @@ class Meter(VGroup):
         self.bar.stretch_to_fit_width(w)
         self.bar.move_to(left + RIGHT * w / 2)
         self.bar.set_fill(opacity=0.9 if frac > 0 else 0.0)
-        self.readout.set_text(f"{value:.2f}")
+        self.readout.set_text(_format(value, self.decimals))
         return self

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 __all__ = [
     "BACKGROUND", "PANEL", "GRID", "TEXT", "MUTED", "NODE", "MESSAGE", "SUCCESS", "FAILURE",
-    "HIGHLIGHT", "ACCENT", "WARNING", "FONT", "MONO", "FONT_FAMILIES",
+    "HIGHLIGHT", "ACCENT", "FONT", "MONO", "FONT_FAMILIES",
     "TITLE_SIZE", "HEADING_SIZE", "BODY_SIZE", "LABEL_SIZE", "CAPTION_SIZE", "MIN_FONT_SIZE",
-    "SAFE_LEFT", "SAFE_RIGHT", "SAFE_TOP", "SAFE_BOTTOM", "CAPTION_Y", "CONTENT_BOTTOM",
-    "STROKE", "THIN_STROKE", "DIM_OPACITY", "FADE_S", "MOVE_S", "CAPTION_CPS", "CAPTION_MIN_S",
-    "CAPTION_MAX_CHARS",
+    "SAFE_LEFT", "SAFE_RIGHT", "SAFE_TOP", "SAFE_BOTTOM", "CAPTION_Y", "CONTENT_BOTTOM", "HEADING_BAND",
+    "SIDE_PANEL_WIDTH", "PANEL_GAP", "STROKE", "THIN_STROKE", "DIM_OPACITY", "FADE_S", "CAPTION_READING_MARGIN",
 ]
 
 # Okabe-Ito
@@ -37,7 +36,6 @@ SUCCESS = BLUISH_GREEN
 FAILURE = VERMILLION
 HIGHLIGHT = YELLOW
 ACCENT = REDDISH_PURPLE
-WARNING = ORANGE
 
 #: Pango font families; installed from Debian's fonts-inter and fonts-jetbrains-mono.
 FONT = "Inter"
@@ -57,15 +55,16 @@ MIN_FONT_SIZE = 20
 SAFE_LEFT, SAFE_RIGHT = -6.4, 6.4
 SAFE_TOP, SAFE_BOTTOM = 3.6, -3.6
 CAPTION_Y = -3.2
-CONTENT_BOTTOM = -2.7  #: nothing but the caption goes below this line
+CONTENT_BOTTOM = -2.35  #: nothing but the caption goes below this line (a two-line caption reaches -2.4)
+HEADING_BAND = 0.5  #: height of the beat heading's band at the top of the safe area
+SIDE_PANEL_WIDTH = 3.6  #: the stage's right column (counters, legends, gauges)
+PANEL_GAP = 0.3  #: between the main stage and the side panel
 
 STROKE = 4.0
 THIN_STROKE = 2.0
 DIM_OPACITY = 0.25
 
-# Timing
+# Timing (the caption rules themselves are in scenes.captions)
 FADE_S = 0.6
-MOVE_S = 1.0
-CAPTION_CPS = 17.0  #: maximum reading speed, characters per second
-CAPTION_MIN_S = 1.5
-CAPTION_MAX_CHARS = 42  #: per line; at most two lines
+#: A caption is held for its reading time at this many characters/s fewer than the limit, for slack.
+CAPTION_READING_MARGIN = 1.0

@@ -1,7 +1,7 @@
 """The Manim side of delivery encoding: frames converted to YUV with the BT.709 matrix.
 
 Imported only by the render job (it imports Manim); everything else about the
-delivery file is in :mod:`render.postprocess`.
+delivery file is in :mod:`render.delivery`.
 """
 
 from __future__ import annotations

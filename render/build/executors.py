@@ -1,6 +1,6 @@
 """Where renders run: a local process pool (the default) or a Dask distributed cluster.
 
-:func:`render_all` (behind :func:`render.pipeline.render_many`) first plans in
+:func:`render_all` first plans in
 the calling process, before any worker starts: an explainer is *planned* (no
 simulator or scene yet), *skipped* (its outputs are up to date: the content
 hash over trace, scene and kit source, quality, versions and post-processing
@@ -9,7 +9,7 @@ per ready explainer (milliseconds), so a run with nothing to do never imports
 Manim or starts a worker.
 
 What is left becomes one task per explainer, and every task runs the same
-function, :func:`render_task`, which calls :func:`render.pipeline.render_one`
+function, :func:`render_task`, which calls :func:`render.build.job.render_one`
 (all outputs written atomically into the out directory):
 
 * ``local``: in this process for a single task or ``jobs=1``, otherwise in a
@@ -28,22 +28,23 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from render import pipeline
+from render.build.job import render_quietly
+from render.build.plan import Task, first_line, plan_tasks, planned_digest
+from render.build.settings import RenderOutcome, RenderSettings
 from render.catalog import Explainer
 from render.errors import RenderError, UserError
-from render.fsio import checkpoint
-from render.pipeline import RenderOutcome, RenderSettings
 
-__all__ = ["EXECUTORS", "Task", "default_jobs", "plan_tasks", "render_all", "render_task"]
+__all__ = ["EXECUTORS", "MAX_DRAW_PARTS", "default_jobs", "render_all", "render_task"]
 
 EXECUTORS = ("local", "dask")
 
@@ -51,14 +52,6 @@ Notify = Callable[[str, str, "RenderOutcome | None"], None]
 
 #: One render at a time in a process: Manim's config (and its SVG cache) is global to the process.
 _RENDER_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Task:
-    """One explainer to render, with the content hash the caller planned it under (None: not checked)."""
-
-    explainer: Explainer
-    digest: str | None = None
 
 
 #: most processes one explainer's drawing is shared among (each runs the whole scene; more parts, less gain)
@@ -73,46 +66,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def planned_digest(explainer: Explainer, settings: RenderSettings) -> str:
-    """The content hash an explainer's outputs would carry with these settings (one simulation)."""
-    trace_json = pipeline.make_trace(explainer, settings.seed, settings.overrides).to_json()
-    return pipeline.content_hash(explainer, trace_json, settings)
-
-
-def plan_tasks(explainers: list[Explainer], settings: RenderSettings, *, need_digest: bool = False,
-               notify: Notify | None = None) -> tuple[dict[str, RenderOutcome], list[Task]]:
-    """Split ``explainers`` into finished outcomes (planned, up to date, failed to plan) and tasks to render."""
-    notify = notify or (lambda *_: None)
-    done: dict[str, RenderOutcome] = {}
-    tasks: list[Task] = []
-    for e in explainers:
-        started = time.monotonic()
-        if not e.ready:
-            done[e.id] = RenderOutcome(e.id, "planned", message="simulator or scene not written yet")
-        elif settings.force and not need_digest:
-            tasks.append(Task(e))
-            continue
-        else:
-            try:
-                digest = planned_digest(e, settings)
-                checkpoint("simulate", e.id)
-            except Exception as exc:  # reported per explainer, like a failed render
-                done[e.id] = RenderOutcome(e.id, "failed", message=_first_line(exc))
-            else:
-                if not settings.force and pipeline.is_up_to_date(Path(settings.out_dir), e.id, digest):
-                    done[e.id] = RenderOutcome(e.id, "skipped", time.monotonic() - started, message="up to date")
-                else:
-                    tasks.append(Task(e, digest))
-                    continue
-        notify(e.id, "done", done[e.id])
-    return done, tasks
-
-
 def render_task(task: Task, settings: RenderSettings) -> RenderOutcome:
     """Render one explainer in whatever process runs this (a pool worker, a Dask worker, or the caller)."""
     with _RENDER_LOCK:
@@ -120,7 +73,7 @@ def render_task(task: Task, settings: RenderSettings) -> RenderOutcome:
             problem = _worker_problem(task, settings)
             if problem:
                 return RenderOutcome(task.explainer.id, "failed", message=problem)
-        return pipeline._worker(task.explainer, settings)
+        return render_quietly(task.explainer, settings)
 
 
 def _worker_problem(task: Task, settings: RenderSettings) -> str | None:
@@ -132,7 +85,7 @@ def _worker_problem(task: Task, settings: RenderSettings) -> str | None:
     try:
         digest = planned_digest(task.explainer, settings)
     except Exception as exc:
-        return f"worker {host} cannot simulate it: {_first_line(exc)}"
+        return f"worker {host} cannot simulate it: {first_line(exc)}"
     if digest != task.digest:
         return (f"worker {host} has other code, catalog data or versions than the caller "
                 f"(content hash {digest[:12]} != {task.digest[:12]})")
@@ -160,6 +113,31 @@ def render_all(explainers: list[Explainer], settings: RenderSettings, jobs: int 
 
 # --- local ---------------------------------------------------------------------------------------
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills outright
+    raise SystemExit(128 + signum)  # unwinds render_one: staged files and the unfinished work dir go
+
+
+def worker_signals() -> None:
+    """Pool worker initializer: Ctrl-C is for the parent to handle; SIGTERM (its way to stop us) cleans up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def stop_workers(pool: ProcessPoolExecutor, timeout: float = 30.0) -> None:
+    """Stop a pool's workers now (on Ctrl-C): cancel what has not started, SIGTERM what runs, wait for them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+
+
 def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: Notify) -> dict[str, RenderOutcome]:
     outcomes: dict[str, RenderOutcome] = {}
     workers = min(jobs, len(tasks))
@@ -173,7 +151,7 @@ def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: N
             notify(task.explainer.id, "done", outcomes[task.explainer.id])
         return outcomes
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pipeline._worker_signals) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_signals) as pool:
         try:
             pending = {}
             for task in tasks:
@@ -189,7 +167,7 @@ def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: N
                         outcomes[explainer_id] = RenderOutcome(explainer_id, "failed", message=f"worker died: {exc}")
                     notify(explainer_id, "done", outcomes[explainer_id])
         except BaseException:  # Ctrl-C: do not wait for the running renders (or start the queued ones)
-            pipeline._stop_workers(pool)
+            stop_workers(pool)
             raise
     return outcomes
 
@@ -205,7 +183,7 @@ def _run_dask(tasks: list[Task], settings: RenderSettings, scheduler: str, notif
     try:
         client = Client(scheduler, timeout="15s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise RenderError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({_first_line(exc)})") from None
+        raise RenderError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({first_line(exc)})") from None
     outcomes: dict[str, RenderOutcome] = {}
     run = uuid.uuid4().hex[:8]
     with client:
@@ -222,7 +200,7 @@ def _run_dask(tasks: list[Task], settings: RenderSettings, scheduler: str, notif
                     outcomes[explainer_id] = future.result()
                 except Exception as exc:  # the task raised past render_task, or its worker died (KilledWorker)
                     outcomes[explainer_id] = RenderOutcome(explainer_id, "failed",
-                                                           message=f"dask task failed: {_first_line(exc)}")
+                                                           message=f"dask task failed: {first_line(exc)}")
                 notify(explainer_id, "done", outcomes[explainer_id])
         except BaseException:  # Ctrl-C: drop what has not started; running tasks finish their atomic writes
             client.cancel(list(futures))

@@ -58,6 +58,8 @@ from manim.mobject.mobject import Mobject
 from manim.mobject.svg.svg_mobject import VMobjectFromSVGPath
 from manim.utils.iterables import remove_list_redundancies
 
+from scenes.kit import text as kit_text
+
 __all__ = ["MAX_PATHS", "PathCachingCamera", "TextDiskCache", "install", "uninstall"]
 
 #: Distinct paths kept per camera (a 100 s explainer needs a few thousand); the oldest go first.
@@ -195,12 +197,8 @@ def install(text_cache: Path | None = None) -> None:
     if "__deepcopy__" not in VMobjectFromSVGPath.__dict__:
         VMobjectFromSVGPath.__deepcopy__ = _deepcopy_sharing_svg_path
     Mobject.get_family = _get_family
-    if text_cache is not None:
-        from scenes.kit import text as kit_text
-
-        if not isinstance(getattr(kit_text._text, "__wrapped__", None), TextDiskCache):
-            build = getattr(kit_text._text, "__wrapped__", kit_text._text)
-            kit_text._text = functools.lru_cache(maxsize=4096)(TextDiskCache(build, Path(text_cache)))
+    if text_cache is not None and not isinstance(kit_text.text_source(), TextDiskCache):
+        kit_text.set_text_source(TextDiskCache(kit_text.build_text, Path(text_cache)))
 
 
 def uninstall() -> None:
@@ -208,8 +206,4 @@ def uninstall() -> None:
     if VMobjectFromSVGPath.__dict__.get("__deepcopy__") is _deepcopy_sharing_svg_path:
         del VMobjectFromSVGPath.__deepcopy__
     Mobject.get_family = _MANIM_GET_FAMILY
-    from scenes.kit import text as kit_text
-
-    wrapped = getattr(kit_text._text, "__wrapped__", None)
-    if isinstance(wrapped, TextDiskCache):
-        kit_text._text = functools.lru_cache(maxsize=4096)(wrapped.build)
+    kit_text.set_text_source(None)

@@ -44,7 +44,10 @@ from typing import Any
 import numpy as np
 from manim.renderer.cairo_renderer import CairoRenderer
 
-from render.encoder import DeliveryFileWriter
+from render.catalog import Explainer
+from render.delivery.encoding import Quality
+from render.engine.encoder import DeliveryFileWriter
+from render.engine.run import run_scene
 from render.errors import RenderError
 
 __all__ = ["PartFileWriter", "PartRenderer", "draw_in_parts", "main"]
@@ -126,13 +129,11 @@ class PartFileWriter(DeliveryFileWriter):
         return {i: path for i, path in enumerate(self.partial_movie_files) if path is not None}
 
 
-def draw_part(explainer: Any, trace: dict[str, Any], settings: Any, media_dir: Path, part: int,
-              claims: Path) -> Any:
+def draw_part(explainer: Explainer, trace: dict[str, Any], quality: Quality, media_dir: Path, part: int,
+              claims: Path, text_cache: Path | None = None) -> Any:
     """Run the scene in this process, drawing the plays it claims; write the manifest; return the scene."""
-    from render.pipeline import run_scene
-
-    scene = run_scene(explainer, trace, settings, media_dir, PartRenderer, part=part, claims=claims,
-                      file_writer_class=PartFileWriter)
+    scene = run_scene(explainer, trace, quality, media_dir, text_cache=text_cache, renderer_class=PartRenderer,
+                      part=part, claims=claims, file_writer_class=PartFileWriter)
     renderer = scene.renderer
     segments = renderer.file_writer.segments()
     manifest = {"plays": renderer.num_plays, "segments": {str(i): path for i, path in segments.items()}}
@@ -150,9 +151,9 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def draw_in_parts(explainer: Any, trace: dict[str, Any], settings: Any, media_dir: Path) -> tuple[Path, Any]:
-    """Draw with ``settings.draw_parts`` processes (this one is part 0); return (raw mp4 path, scene)."""
-    parts = settings.draw_parts
+def draw_in_parts(explainer: Explainer, trace: dict[str, Any], quality: Quality, media_dir: Path, *, parts: int,
+                  text_cache: Path | None = None) -> tuple[Path, Any]:
+    """Draw with ``parts`` processes (this one is part 0); return (raw mp4 path, scene)."""
     claims = media_dir / "claims"
     claims.mkdir(parents=True, exist_ok=True)
     children: list[tuple[int, subprocess.Popen, Path, Path]] = []
@@ -161,15 +162,15 @@ def draw_in_parts(explainer: Any, trace: dict[str, Any], settings: Any, media_di
             part_dir = media_dir / f"part-{part}"
             part_dir.mkdir(parents=True, exist_ok=True)
             spec = part_dir / "spec.pickle"
-            spec.write_bytes(pickle.dumps((explainer, trace, settings, part_dir, part, claims)))
+            spec.write_bytes(pickle.dumps((explainer, trace, quality, part_dir, part, claims, text_cache)))
             log = part_dir / "stderr.txt"
             with open(log, "wb") as err:
-                child = subprocess.Popen([sys.executable, "-m", "render.drawparts", str(spec), str(os.getpid())],
+                child = subprocess.Popen([sys.executable, "-m", "render.engine.drawparts", str(spec), str(os.getpid())],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
             children.append((part, child, part_dir, log))
         own_dir = media_dir / "part-0"
         own_dir.mkdir(parents=True, exist_ok=True)
-        scene = draw_part(explainer, trace, settings, own_dir, 0, claims)
+        scene = draw_part(explainer, trace, quality, own_dir, 0, claims, text_cache)
         manifests = [json.loads((own_dir / MANIFEST).read_text(encoding="utf-8"))]
         for part, child, part_dir, log in children:
             if child.wait() != 0:
@@ -203,13 +204,13 @@ def draw_in_parts(explainer: Any, trace: dict[str, Any], settings: Any, media_di
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m render.drawparts SPEC PARENT_PID``: draw one part (started by :func:`draw_in_parts`)."""
+    """``python -m render.engine.drawparts SPEC PARENT_PID``: draw one part (started by :func:`draw_in_parts`)."""
     spec, parent = argv if argv is not None else sys.argv[1:]
     _die_with_parent(int(parent))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    explainer, trace, settings, media_dir, part, claims = pickle.loads(Path(spec).read_bytes())
+    explainer, trace, quality, media_dir, part, claims, text_cache = pickle.loads(Path(spec).read_bytes())
     try:
-        draw_part(explainer, trace, settings, Path(media_dir), part, Path(claims))
+        draw_part(explainer, trace, quality, Path(media_dir), part, Path(claims), text_cache)
     except Exception as exc:  # one line for the parent to report
         text = str(exc).strip().splitlines()
         print(f"{type(exc).__name__}: {text[0] if text else ''}", file=sys.stderr)

@@ -3,7 +3,7 @@
 Each check is a plain function returning a :class:`Check` ``(name, passed,
 detail)``. :func:`verify_video` runs them all on one ``<id>.mp4`` and its
 sidecar files (``.vtt``, ``.srt``, ``.chapters.vtt``, ``.jpg``, ``.json``);
-the MP4 is probed with PyAV and the box reader (:func:`render.postprocess.probe`),
+the MP4 is probed with PyAV and the box reader (:func:`render.delivery.probe.probe`),
 the captions are parsed back with webvtt-py and srt.
 """
 
@@ -19,9 +19,11 @@ from typing import Any, Callable, Iterable, Mapping
 import srt
 import webvtt
 
-from render.captions import MAX_CHARS_PER_LINE, MAX_CPS, MAX_LINES, MIN_CHAPTER_S, MIN_CUE_S
+from render.delivery.encoding import bitrate_reference
+from render.delivery.probe import Probe, probe
+from render.delivery.remux import AUDIO_RATE
 from render.fsio import TEMP_MARK, sha256_file
-from render.postprocess import AUDIO_RATE, Probe, bitrate_reference, probe
+from scenes.captions import MAX_CHARS_PER_LINE, MAX_CPS, MAX_LINES, MIN_CHAPTER_S, MIN_CUE_S
 
 __all__ = [
     "Check",

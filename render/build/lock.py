@@ -16,8 +16,8 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +29,8 @@ LOCK_NAME = ".explainers.lock"
 WORK_LOCK_NAME = ".lock"
 #: A work directory holding a finished draw is kept this long for a rerun to resume from.
 RESUMABLE_MAX_AGE_S = 3 * 24 * 3600
-#: Directories of the old, lock-less layout (``tempfile`` names) are removed only when this old.
-LEGACY_MAX_AGE_S = 24 * 3600
 #: A lock file with no pid yet is being created right now unless it is older than this.
 CLAIM_GRACE_S = 60
-LEGACY_NAME = re.compile(r"[a-z0-9][a-z0-9-]*-[a-z0-9_]{8}")
 
 
 def _try_lock(fd: int) -> bool:
@@ -163,8 +160,6 @@ def work_dir(root: Path, name: str) -> Iterator[WorkDir]:
     The directory is removed when the block ends, unless the block failed after
     setting ``resumable``: then it stays for a rerun to resume from.
     """
-    import tempfile
-
     root = Path(root)
     path = root / name
     fd = _claim(path)
@@ -197,8 +192,8 @@ def sweep_work_dirs(root: Path, *, resumable_marker: str) -> list[Path]:
 
     A directory whose lock is held is in use and stays. One whose lock is free
     stays if it holds ``resumable_marker`` (a finished draw) and is younger than
-    :data:`RESUMABLE_MAX_AGE_S`. Directories without a lock (from before locks)
-    go only when older than :data:`LEGACY_MAX_AGE_S`.
+    :data:`RESUMABLE_MAX_AGE_S`. Anything else under ``root`` (a directory without
+    a lock, such as the Text cache) is left alone.
     """
     removed: list[Path] = []
     now = time.time()
@@ -210,13 +205,7 @@ def sweep_work_dirs(root: Path, *, resumable_marker: str) -> list[Path]:
         lock = path / WORK_LOCK_NAME
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            looks_like_media = any((path / sub).is_dir() for sub in ("videos", "texts")) or not any(path.iterdir())
-            if LEGACY_NAME.fullmatch(path.name) and looks_like_media and _age(path, now) > LEGACY_MAX_AGE_S:
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
-            continue
-        except OSError:
+        except OSError:  # no lock file: not a work directory
             continue
         try:
             if not _try_lock(fd) or not _is_current(fd, lock):

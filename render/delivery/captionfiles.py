@@ -1,84 +1,27 @@
-"""Captions as plain data: cues, line wrapping, reading-speed checks, WebVTT and SRT.
+"""Caption and chapter files: WebVTT, SRT, chapter tracks and the upload description.
 
-Pure functions, no Manim: the scene records cues from its own clock, the
-pipeline serializes them here.
+Serialization only; what a cue and a chapter are, and the rules they keep, are
+in :mod:`scenes.captions` (shared with the scenes that record them).
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 import unicodedata
-from dataclasses import dataclass
 from typing import Iterable
 
+from scenes.captions import Chapter, Cue, wrap_caption
+
 __all__ = [
-    "Cue",
-    "Chapter",
-    "MAX_CHARS_PER_LINE",
-    "MAX_CPS",
-    "MIN_CUE_S",
-    "caption_problems",
     "chapter_lines",
-    "chapter_problems",
     "format_timestamp",
     "hashtag",
     "plain_line",
-    "upload_description",
+    "to_chapters_vtt",
     "to_srt",
     "to_vtt",
-    "to_chapters_vtt",
-    "wrap_caption",
+    "upload_description",
 ]
-
-MAX_CHARS_PER_LINE = 42
-MAX_LINES = 2
-MAX_CPS = 17.0
-MIN_CUE_S = 1.5
-MIN_CHAPTER_S = 10.0
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One caption: its text and when it is on screen, in seconds of video time."""
-
-    text: str
-    start: float
-    end: float
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    @property
-    def cps(self) -> float:
-        return len(self.text) / self.duration if self.duration > 0 else float("inf")
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "start": round(self.start, 3), "end": round(self.end, 3)}
-
-
-@dataclass(frozen=True)
-class Chapter:
-    title: str
-    start: float
-    end: float
-
-    def to_dict(self) -> dict:
-        return {"title": self.title, "start": round(self.start, 3), "end": round(self.end, 3)}
-
-
-def wrap_caption(text: str, width: int = MAX_CHARS_PER_LINE) -> list[str]:
-    """Split a caption into at most two balanced lines of at most ``width`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= width:
-        return [text]
-    # balance: try the narrowest width that still fits in two lines
-    for w in range((len(text) + 1) // 2, width + 1):
-        lines = textwrap.wrap(text, w, break_long_words=False)
-        if len(lines) <= MAX_LINES:
-            return lines
-    raise ValueError(f"caption {text!r} does not fit in {MAX_LINES} lines of {width} characters")
 
 
 def format_timestamp(seconds: float, *, comma: bool = False) -> str:
@@ -161,37 +104,3 @@ def upload_description(blurb: str, chapters: Iterable[Chapter], tags: Iterable[s
     tags_line = " ".join(dict.fromkeys(h for h in (hashtag(t) for t in tags) if h))
     parts = [plain_line(blurb), "\n".join(chapter_lines(chapters)), tags_line]
     return "\n\n".join(p for p in parts if p) + "\n"
-
-
-def caption_problems(cues: list[Cue], video_duration: float | None = None) -> list[str]:
-    """Everything wrong with a caption track, as readable sentences (empty when fine)."""
-    problems = []
-    previous_end = 0.0
-    for i, cue in enumerate(cues, 1):
-        where = f"cue {i} {cue.text!r}"
-        if cue.start < previous_end - 1e-6:
-            problems.append(f"{where} starts at {cue.start:.2f}s, before the previous cue ends")
-        if cue.duration < MIN_CUE_S - 1e-6:
-            problems.append(f"{where} lasts {cue.duration:.2f}s, less than {MIN_CUE_S}s")
-        if cue.cps > MAX_CPS + 1e-6:
-            problems.append(f"{where} needs {cue.cps:.1f} characters/s, more than {MAX_CPS}")
-        try:
-            wrap_caption(cue.text)
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
-        if video_duration is not None and cue.end > video_duration + 1e-6:
-            problems.append(f"{where} ends at {cue.end:.2f}s, after the video ({video_duration:.2f}s)")
-        previous_end = cue.end
-    return problems
-
-
-def chapter_problems(chapters: list[Chapter]) -> list[str]:
-    problems = []
-    if not chapters or chapters[0].start > 1e-6:
-        problems.append("the first chapter must start at 0:00")
-    if len(chapters) < 3:
-        problems.append(f"{len(chapters)} chapters, fewer than 3")
-    for ch in chapters:
-        if ch.end - ch.start < MIN_CHAPTER_S - 1e-6:
-            problems.append(f"chapter {ch.title!r} lasts {ch.end - ch.start:.1f}s, less than {MIN_CHAPTER_S:.0f}s")
-    return problems
