@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-inter fonts-jetbrains-mono chromium
+APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-inter fonts-jetbrains-mono fonts-dejavu-core fonts-wqy-microhei chromium
 QUALITY ?= 1080p
 OUT ?= dist
 
@@ -24,6 +24,10 @@ system:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing: nodejs npm"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +35,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-venv: $(VENV)/.installed
+# The SCORM 1.2 runtime the course-package tests run the packages under (an LMS player's, from npm).
+SCORM_AGAIN := 3.4.3
+$(VENV)/npm/.installed-$(SCORM_AGAIN): $(VENV)/.installed
+	mkdir -p $(VENV)/npm
+	cd $(VENV)/npm && npm install --no-audit --no-fund --silent scorm-again@$(SCORM_AGAIN)
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/npm/.installed-$(SCORM_AGAIN)
 
 setup: system venv
 

@@ -37,6 +37,8 @@ ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MIN_DURATION_S, MAX_DURATION_S = 30, 300
 MAX_CATALOG_BYTES = 1_000_000
 MAX_TEXT = {"title": 120, "blurb": 300, "hook": 90}
+#: A time at the start of a line (``0:00``, ``1:02:03``): what video platforms read as a chapter mark.
+LEADING_TIME = re.compile(r"\s*(\d+:)?\d{1,2}:\d{2}(?!\d)")
 
 REQUIRED = {
     "id": str,
@@ -160,9 +162,34 @@ def _read_text(path: Path) -> str:
         raise CatalogError(name, None, None, f"not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.line, self.first = key, line, first
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (not the last one wins)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                if key in first_line:
+                    raise _DuplicateKey(key, key_node.start_mark.line + 1, first_line[key])
+            except TypeError:  # an unhashable key: the base loader says so
+                break
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse_yaml(name: str, text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise CatalogError(name, f"line {exc.line}", _name(exc.key),
+                           f"duplicate key (first given on line {exc.first}; one of them must go)") from None
     except RecursionError:
         raise CatalogError(name, None, None, "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
@@ -215,6 +242,9 @@ def _validate_entry(name: str, index: int, raw: Any, seen: set[str]) -> Explaine
             raise CatalogError(name, label, key, "must not be empty")
         if len(text) > limit:
             raise CatalogError(name, label, key, f"is {len(text)} characters, more than {limit}")
+    if LEADING_TIME.match(raw["blurb"]):
+        raise CatalogError(name, label, "blurb", "must not begin with a time such as 0:00 (it heads the upload "
+                                                 "description, where video platforms would read it as a chapter)")
     if raw["category"] not in CATEGORIES:
         raise CatalogError(name, label, "category", f"unknown category {raw['category']!r} (allowed: {', '.join(CATEGORIES)})")
     tags = raw["tags"]

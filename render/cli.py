@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
 import sims
+from render.build.cache import cache_root
 from render.build.executors import EXECUTORS, default_jobs, render_all
 from render.build.index import write_index
 from render.build.lock import OutDirLock
+from render.build.package import package_units
 from render.build.plan import make_trace
 from render.build.settings import RenderOutcome, RenderSettings
 from render.catalog import CATEGORIES, DEFAULT_CATALOG, Catalog, Explainer, load_catalog, simulator
 from render.delivery.encoding import QUALITIES
 from render.errors import RenderError, UserError
-from render.fsio import check_writable_dir, checkpoint, sweep_temp_files
+from render.fsio import check_writable_dir, checkpoint, clear_stop, raise_if_stopped, request_stop, sweep_temp_files
 from render.scaffold import new_explainer
+from scenes.captions import CAPTION_STYLES
 from sims.params import ParamError, parse_value
 
 __all__ = ["main", "cli"]
@@ -46,14 +52,23 @@ class ExplainersGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            raise_if_stopped()  # a signal arrived but its exception was swallowed on the way: stop all the same
+            return result
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as exc:
             raise _one_line(exc) from None
         except KeyboardInterrupt:
+            clear_stop()
             click.echo("Interrupted: nothing half-written was left under a final name.", err=True)
             ctx.exit(130)
+        except Terminated as stop:
+            clear_stop()
+            click.echo(f"{stop.reason}: stopped every worker; nothing half-written was left under a final name.",
+                       err=True)
+            _STOPPED.append(stop.signum)
+            ctx.exit(128 + stop.signum)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -70,6 +85,39 @@ class ExplainersGroup(click.Group):
 def cli(ctx: click.Context, catalog_path: Path | None, debug: bool) -> None:
     """Render short animated explainers of distributed-systems, streaming, database and ML ideas."""
     ctx.obj = {"catalog_path": catalog_path, "debug": debug}
+    clear_stop()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _terminate)
+
+
+#: The signals that stopped this command (set once it has unwound; main() then exits at once).
+_STOPPED: list[int] = []
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (``timeout``, CI cancelling, ``docker stop``, systemd, a closed terminal):
+    unwind as Ctrl-C does, stopping every worker and removing what was half-written, then exit 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.reason = "Terminated" if signum == signal.SIGTERM else "Hangup"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    stop = KeyboardInterrupt()
+    request_stop(stop)
+    raise stop
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    for other in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(other, signal.SIG_IGN)  # one clean stop: a second signal must not cut it short
+    stop = Terminated(signum)
+    request_stop(stop)
+    raise stop
 
 
 def _catalog(ctx: click.Context) -> Catalog:
@@ -188,6 +236,9 @@ def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
               help="Output directory.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel renders (default: the CPU count).")
 @click.option("--force", is_flag=True, help="Re-render even if the outputs are up to date.")
+@click.option("--captions", type=click.Choice(CAPTION_STYLES), default="burned", show_default=True,
+              help="burned: drawn into the frames (plays with captions anywhere); track: only in the .vtt/.srt files, "
+                   "for players and platforms that show (and translate) a caption track.")
 @seed_option
 @set_option
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
@@ -196,7 +247,8 @@ def _write_index(catalog: Catalog, out: Path) -> dict[str, Any]:
               help="Dask scheduler address for --executor dask, e.g. tcp://host:8786 (or $DASK_SCHEDULER_ADDRESS).")
 @click.pass_context
 def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality: str, out: Path, jobs: int | None,
-                   force: bool, seed: int | None, sets: tuple[str, ...], executor: str, scheduler: str | None) -> None:
+                   force: bool, captions: str, seed: int | None, sets: tuple[str, ...], executor: str,
+                   scheduler: str | None) -> None:
     """Render explainers to OUT/<id>.mp4 with captions (.vtt, .srt), poster and metadata."""
     if executor == "dask" and not scheduler:
         raise UserError("--executor dask: needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
@@ -212,8 +264,12 @@ def render_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, quality
         raise UserError("--set and --seed apply to a single explainer; name exactly one ID")
     overrides = _overrides(explainers[0], sets) if sets else {}
     _check_out(out)
+    cache = cache_root()
+    if cache.problem and any(e.ready for e in explainers):
+        click.echo(f"note: not using the cache ({cache.problem}); renders go on in {cache.path}, "
+                   f"without resuming or the text cache", err=True)
     settings = RenderSettings(out_dir=out.resolve(), quality=quality, seed=seed, overrides=overrides, force=force,
-                              catalog_path=catalog.path)
+                              catalog_path=catalog.path, captions=captions)
     # one process per CPU: across explainers, or sharing one explainer's drawing (render/drawparts.py)
     workers = jobs or default_jobs()
     with _out_lock(out):
@@ -308,6 +364,38 @@ def frames_command(ctx: click.Context, explainer_id: str, out: Path, times: tupl
     click.echo(f"wrote {len(paths)} frames to {target}")
 
 
+@cli.command("package")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--all", "all_", is_flag=True, help="Every rendered explainer, and course.scorm12.zip of them all.")
+@click.option("--out", type=OutDir(file_okay=True, path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="The directory the explainers were rendered into; the packages are written there too.")
+@click.option("--pass-mark", type=click.IntRange(0, 100), default=80, show_default=True,
+              help="Percent of the questions right that passes (the LMS's mastery score).")
+@click.pass_context
+def package_command(ctx: click.Context, ids: tuple[str, ...], all_: bool, out: Path, pass_mark: int) -> None:
+    """Write SCORM 1.2 course packages: OUT/<id>.scorm12.zip per explainer (and OUT/course.scorm12.zip with --all)."""
+    catalog = _catalog(ctx)
+    if all_ and ids:
+        raise UserError("give IDs or --all, not both")
+    if not all_ and not ids:
+        raise UserError("name at least one ID, or pass --all (see 'explainers list')")
+    if all_:
+        explainers = [e for e in catalog if e.ready and (out / f"{e.id}.mp4").is_file()]
+        if not explainers:
+            raise UserError(f"--out: {out}: nothing rendered to package (run 'explainers render --all --out {out}')")
+    else:
+        explainers = [_explainer(catalog, i) for i in dict.fromkeys(ids)]
+    with _out_lock(out):
+        sweep_temp_files(out)
+        try:
+            written = package_units(catalog, explainers, out, course=all_, pass_mark=pass_mark)
+        except OSError as exc:
+            raise RenderError(f"could not write the packages to {out} ({exc.strerror or exc}); "
+                              f"the previous ones were left in place") from None
+    for path in written:
+        click.echo(f"wrote {path} ({path.stat().st_size / 1_000_000:.1f} MB)")
+
+
 @cli.command("new")
 @click.argument("explainer_id", metavar="ID")
 @click.option("--title", required=True, help="The explainer's title (its title card and gallery card).")
@@ -339,7 +427,13 @@ def verify_command(ctx: click.Context, out_dir: Path) -> None:
     if not videos:
         raise UserError(f"{out_dir}: no videos to verify (render some with 'explainers render')")
     targets = {e.id: e.duration_s for e in _catalog(ctx)}
-    results = verify_dir(out_dir, targets, videos)
+
+    def waiting(pid: int | None) -> None:
+        holder = f" (pid {pid})" if pid else ""
+        click.echo(f"waiting for a render into {out_dir} to finish{holder}...", err=True)
+
+    with OutDirLock(out_dir, on_wait=waiting, shared=True):  # never read a commit half done
+        results = verify_dir(out_dir, targets, find_videos(out_dir))
     table = Table(title=f"Delivery checks: {out_dir}")
     for column in ("file", "check", "result", "detail"):
         table.add_column(column, no_wrap=column != "detail", overflow="fold")
@@ -359,7 +453,17 @@ def verify_command(ctx: click.Context, out_dir: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="explainers")
+    try:
+        cli(prog_name="explainers")
+    except SystemExit as done:
+        if not _STOPPED or "manim" not in sys.modules:
+            raise
+        # Stopped by a signal while this process was drawing, with every drawing part gone and the lock
+        # released: leave now, without tearing down a render's worth of Manim objects first (a second or
+        # more). A process that ran a pool draws nothing and exits normally, closing the pool's queues.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(done.code if isinstance(done.code, int) else 1)
 
 
 if __name__ == "__main__":

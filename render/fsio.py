@@ -19,12 +19,16 @@ import contextlib
 import hashlib
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 __all__ = [
     "StagedFiles",
+    "clear_stop",
+    "raise_if_stopped",
+    "request_stop",
     "TEMP_MARK",
     "atomic_path",
     "check_writable_dir",
@@ -46,6 +50,46 @@ PAUSE_ENV = "EXPLAINERS_TEST_PAUSE_AT"
 PAUSE_SECONDS_ENV = "EXPLAINERS_TEST_PAUSE_S"
 
 
+#: The stop a signal handler asked for (KeyboardInterrupt or the CLI's Terminated), if any.
+_PENDING_STOP: list[BaseException] = []
+
+
+def request_stop(stop: BaseException) -> None:
+    """Remember a signal's stop, for :func:`raise_if_stopped` to raise again.
+
+    A signal handler's exception is raised wherever Python happens to be; when that is a ``__del__``
+    or a garbage-collector callback, Python prints it and carries on, and Ctrl-C would be lost. The
+    handler therefore records the stop too, and the draw (at every frame) and each stage (at every
+    :func:`checkpoint`) raise it again.
+    """
+    if not _PENDING_STOP:
+        _PENDING_STOP.append(stop)
+        if sys.unraisablehook is not _quiet_about_stops:
+            _hooks[:] = [sys.unraisablehook]
+            sys.unraisablehook = _quiet_about_stops
+
+
+_hooks: list[Any] = []
+
+
+def _quiet_about_stops(unraisable: Any) -> None:
+    """Python's report of an exception it had to drop, minus the recorded stop (it is not lost: see above)."""
+    if _PENDING_STOP and isinstance(unraisable.exc_value, type(_PENDING_STOP[0])):
+        return
+    (_hooks[0] if _hooks else sys.__unraisablehook__)(unraisable)
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop a signal asked for, if one did."""
+    if _PENDING_STOP:
+        raise _PENDING_STOP[0]
+
+
+def clear_stop() -> None:
+    """Forget any recorded stop (a new command starts)."""
+    _PENDING_STOP.clear()
+
+
 def checkpoint(stage: str, detail: str = "") -> None:
     """Mark that the run reached ``stage`` (and pause there), when the test hooks ask for it.
 
@@ -55,6 +99,7 @@ def checkpoint(stage: str, detail: str = "") -> None:
     ``EXPLAINERS_TEST_PAUSE_S`` have passed), so that a test can kill or
     interrupt the process at exactly this point.
     """
+    raise_if_stopped()
     marks = os.environ.get(MARKS_ENV)
     if not marks:
         return

@@ -21,6 +21,8 @@ import textwrap
 from dataclasses import dataclass
 
 __all__ = [
+    "CAPTION_BAND_SHARE",
+    "CAPTION_STYLES",
     "Chapter",
     "Checkpoint",
     "MAX_CHOICES",
@@ -47,6 +49,11 @@ MIN_CHAPTER_S = 10.0
 MIN_CHAPTERS = 3
 MAX_CHAPTERS = 7
 MIN_CHOICES, MAX_CHOICES = 2, 5
+#: How captions reach the viewer: drawn into the frames' caption band, or only as a caption track.
+CAPTION_STYLES = ("burned", "track")
+#: The share of the frame's height, at its bottom, that only captions may use (the caption band). A player
+#: that shows the captions itself may crop it away.
+CAPTION_BAND_SHARE = 0.20625
 #: Tolerance of every comparison against a rule: caption times are stored to the millisecond.
 EPS = 1e-6
 
@@ -135,7 +142,7 @@ def wrap_caption(text: str, width: int = MAX_CHARS_PER_LINE) -> list[str]:
     if len(text) <= width:
         return [text]
     for w in range((len(text) + 1) // 2, width + 1):  # the narrowest width that still fits in two lines
-        lines = textwrap.wrap(text, w, break_long_words=False)
+        lines = textwrap.wrap(text, w, break_long_words=False, break_on_hyphens=False)  # lines join on spaces
         if len(lines) <= MAX_LINES:
             return lines
     raise ValueError(f"caption {text!r} does not fit in {MAX_LINES} lines of {width} characters")

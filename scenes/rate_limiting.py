@@ -31,7 +31,8 @@ PANEL = layout.SIDE_PANEL
 
 
 def lane_y(name: str) -> float:
-    return LANE_ROWS[name].bottom + 0.35
+    """The lane's axis: low in its band, with room for the tick labels under it above the caption band."""
+    return LANE_ROWS[name].bottom + 0.45
 
 
 class RateLimitingScene(ExplainerScene):
@@ -311,7 +312,7 @@ class RateLimitingScene(ExplainerScene):
                          height=3.2, reference=self.limit, reference_label=f"limit {self.limit}",
                          colors=[COLORS[x] for x in LIMITERS])
         title = label(f"Most admitted in any {self.window:g}-second window", font_size=theme.BODY_SIZE)
-        layout.STAGE.place(VGroup(title, chart).arrange(DOWN, buff=0.5))
+        layout.STAGE.inset(0.3, 0.2).place(VGroup(title, chart).arrange(DOWN, buff=0.5))
         self.worst_window_checkpoint()
         holding = [SHORT[x] for x in LIMITERS if s[x]["max_in_any_window"] <= self.limit]
         held = ("only the " + holding[0] if len(holding) == 1 else " and ".join(holding) if holding else "none")

@@ -11,30 +11,68 @@
 
 from __future__ import annotations
 
-import ast
-import json
-import math
 import os
-import re
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
 
-import pytest
+# Tests write nothing into the checkout: no bytecode, no Manim media, no caches, no hypothesis database.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+SCRATCH = Path(tempfile.gettempdir()) / "explainers-tests"
+os.environ.setdefault("XDG_CACHE_HOME", str(SCRATCH / "cache"))
 
-from render.build.job import render_one
-from render.build.plan import make_trace
-from render.build.settings import RenderSettings
-from render.catalog import Explainer, load_catalog
+import ast  # noqa: E402 - after the settings above, which the project's imports must see
+import json  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+from typing import Any, Callable, Iterable, Mapping  # noqa: E402
 
-#: Keep the tests' Manim media and caches out of the checkout.
-os.environ.setdefault("XDG_CACHE_HOME", str(Path(tempfile.gettempdir()) / "explainers-test-cache"))
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+from render.build.job import render_one  # noqa: E402
+from render.build.plan import make_trace  # noqa: E402
+from render.build.settings import RenderSettings  # noqa: E402
+from render.catalog import PROJECT_ROOT, Explainer, load_catalog  # noqa: E402
+
+hypothesis_settings.register_profile("scratch", database=DirectoryBasedExampleDatabase(str(SCRATCH / "hypothesis")))
+hypothesis_settings.load_profile("scratch")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Manim writes the SVG of every Text it builds into its media directory: a scratch one, not ./media."""
+    from manim import config as manim_config
+
+    manim_config.media_dir = str(SCRATCH / "media")
+    if not hasattr(config, "workerinput"):  # the controlling process: remember what the checkout holds
+        config.checkout_before = _checkout_files()
+
+
+def _checkout_files() -> set[str]:
+    """Every file git sees in the checkout, ignored ones included (none when it is not a git checkout)."""
+    done = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    return {line[3:] for line in done.stdout.splitlines()} if done.returncode == 0 else set()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = getattr(session.config, "checkout_before", None)
+    if before is None:
+        return
+    new = sorted(_checkout_files() - before)
+    if new:
+        print(f"\nthe tests wrote into the checkout: {new[:10]}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 #: Modules that share the session's featured preview render (and module-scoped clusters, browsers, renders):
 #: run each set on one xdist worker, so that the shared renders happen once.
 SHARED_RENDER_GROUPS = {"test_delivery": "preview", "test_dask": "preview", "test_gallery_browser": "preview",
-                        "test_performance": "preview", "test_drawparts": "preview", "test_reliability": "reliability"}
+                        "test_performance": "preview", "test_drawparts": "preview", "test_reliability": "reliability",
+                        "test_hardening": "hardening", "test_scorm": "preview"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

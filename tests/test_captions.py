@@ -74,3 +74,51 @@ def test_chapter_problems() -> None:
     assert any("0:00" in p for p in chapter_problems([Chapter("a", 1, 20), Chapter("b", 20, 40), Chapter("c", 40, 60)]))
     assert any("1 chapters, not 3-7" in p for p in chapter_problems([Chapter("a", 0, 20)]))
     assert any("less than 10s" in p for p in chapter_problems([Chapter("a", 0, 5), Chapter("b", 5, 40), Chapter("c", 40, 60)]))
+
+
+# --- the rules at their edges, with the numbers written here (never imported from the code under test) -----
+CPS, MIN_S, LINE, CHAPTER_S = 17.0, 1.5, 42, 10.0
+
+
+@pytest.mark.parametrize(("chars", "seconds", "ok"), [
+    (34, 2.0, True),       # exactly 17 characters/s
+    (35, 2.0, False),      # 17.5
+    (36, 2.0, False),      # 18
+    (17 * 3, 3.0, True),
+    (17 * 3 + 1, 3.0, False),
+])
+def test_reading_speed_edge(chars: int, seconds: float, ok: bool) -> None:
+    """Speed alone: every cue here is long enough (>= 1.5 s) and fits on two lines."""
+    text = ("word " * 20)[:chars].strip().ljust(chars, "x")
+    problems = caption_problems([Cue(text, 0.0, seconds)])
+    assert (not problems) is ok, problems
+    assert not any("less than" in p for p in problems)
+
+
+@pytest.mark.parametrize(("seconds", "ok"), [(MIN_S, True), (MIN_S - 0.01, False), (1.0, False), (2.0, True)])
+def test_shortest_cue_edge(seconds: float, ok: bool) -> None:
+    """Length alone: a short text (well under 17 characters/s) on screen for ``seconds``."""
+    problems = caption_problems([Cue("Short.", 0.0, seconds)])
+    assert (not problems) is ok, problems
+    assert not any("characters/s" in p for p in problems)
+
+
+@pytest.mark.parametrize(("length", "ok"), [(CHAPTER_S, True), (CHAPTER_S - 0.01, False), (9.5, False)])
+def test_shortest_chapter_edge(length: float, ok: bool) -> None:
+    chapters = [Chapter("a", 0.0, length), Chapter("b", length, length + 20), Chapter("c", length + 20, length + 40)]
+    assert (not chapter_problems(chapters)) is ok
+
+
+def test_two_lines_of_forty_two() -> None:
+    assert wrap_caption("x" * LINE) == ["x" * LINE]
+    two = " ".join(["abcdefghij"] * 6)  # 65 characters: three words a line, two lines
+    assert all(len(line) <= LINE for line in wrap_caption(two)) and len(wrap_caption(two)) == 2
+    with pytest.raises(ValueError):
+        wrap_caption(" ".join(["abcdefghij"] * 8) + " abc")  # 91 characters cannot fit in 2 x 42
+
+
+def test_lines_break_only_at_spaces() -> None:
+    """Players and the transcript join a cue's lines with a space: a break after a hyphen would read "stand- ins"."""
+    text = "The new leader gives read-your-writes reads to every client"  # textwrap's default: "read-your-" / "writes"
+    lines = wrap_caption(text)
+    assert len(lines) == 2 and " ".join(lines) == text

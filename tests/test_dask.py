@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import distributed  # a declared test dependency: a broken install fails here, it does not skip
 import pytest
 from click.testing import CliRunner
 
@@ -20,8 +21,6 @@ from render.build.executors import render_task
 from render.build.plan import Task
 from render.build.settings import RenderSettings
 from render.fsio import TEMP_MARK
-
-distributed = pytest.importorskip("distributed")
 
 IDS = ["rate-limiting", "raft-consensus"]
 pytestmark = pytest.mark.render

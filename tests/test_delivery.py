@@ -20,12 +20,12 @@ from render.delivery.captionfiles import chapter_lines, format_timestamp, hashta
 from render.delivery.encoding import bitrate_reference, encoder_options
 from render.delivery.gallery import script_json
 from render.delivery.probe import probe
-from render.delivery.verify import Check, verify_video
+from render.delivery.verify import Check, TimedText, check_description, verify_video
 from scenes.captions import Chapter, Cue
 
 TARGET_S = 100
 CHECKS = [
-    "moov before mdat", "no edit list", "H.264 High", "yuv420p", "progressive", "closed GOP", "keyframe ≤ 1 s",
+    "moov before mdat", "no edit list", "constant frame rate", "H.264 High", "yuv420p", "progressive", "closed GOP", "keyframe ≤ 1 s",
     "≤ 2 B-frames", "BT.709 tags", "bitrate", "silent AAC-LC", "duration", "captions VTT = SRT",
     "captions in duration", "captions ≤ 17 cps, ≥ 1.5 s", "captions ≤ 2 × 42 chars", "chapters", "chapters in MP4",
     "upload description", "poster", "metadata",
@@ -134,6 +134,71 @@ def test_verify_fails_a_too_fast_caption(rate_limiting_preview: Path, tmp_path: 
     assert "moov before mdat" not in _failed(result.output)
 
 
+def _set_first_cue(files: Path, text: str, seconds: float) -> None:
+    """Rewrite the first cue of both caption files: ``text`` on screen for ``seconds``."""
+    from render.delivery.captionfiles import to_srt, to_vtt
+
+    meta = json.loads((files / "rate-limiting.json").read_text(encoding="utf-8"))
+    cues = [Cue(c["text"], c["start"], c["end"]) for c in meta["captions"]]
+    cues[0] = Cue(text, cues[0].start, cues[0].start + seconds)
+    (files / "rate-limiting.vtt").write_text(to_vtt(cues), encoding="utf-8")
+    (files / "rate-limiting.srt").write_text(to_srt(cues), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("chars", "seconds", "ok"), [(34, 2.0, True), (35, 2.0, False), (36, 2.0, False),
+                                                     (6, 1.5, True), (6, 1.49, False)])
+def test_verify_reads_the_rules_at_their_edges(rate_limiting_preview: Path, tmp_path: Path, chars: int,
+                                               seconds: float, ok: bool) -> None:
+    """17 characters/s and 1.5 s, each on its own (the numbers are written here, not imported)."""
+    files = _copy(rate_limiting_preview, tmp_path / "edge")
+    _set_first_cue(files, "x" * chars, seconds)
+    check = next(c for c in verify_video(files / "rate-limiting.mp4", TARGET_S)
+                 if c.name == "captions ≤ 17 cps, ≥ 1.5 s")
+    assert check.passed is ok, check.detail
+
+
+@pytest.mark.parametrize(("length", "ok"), [(10.0, True), (9.99, False), (9.5, False)])
+def test_verify_reads_the_chapter_rule_at_its_edge(rate_limiting_preview: Path, tmp_path: Path, length: float,
+                                                   ok: bool) -> None:
+    from render.delivery.captionfiles import to_chapters_vtt
+
+    files = _copy(rate_limiting_preview, tmp_path / "chapters")
+    meta = json.loads((files / "rate-limiting.json").read_text(encoding="utf-8"))
+    chapters = [Chapter(c["title"], c["start"], c["end"]) for c in meta["chapters"]]
+    chapters[0:2] = [Chapter(chapters[0].title, 0.0, length), Chapter(chapters[1].title, length, chapters[1].end)]
+    (files / "rate-limiting.chapters.vtt").write_text(to_chapters_vtt(chapters), encoding="utf-8")
+    check = next(c for c in verify_video(files / "rate-limiting.mp4", TARGET_S) if c.name == "chapters")
+    assert check.passed is ok, check.detail
+
+
+def test_each_caption_appears_on_its_own_frame(rate_limiting_preview: Path) -> None:
+    """The caption band (where nothing but captions is drawn) changes exactly on the frames where the
+    caption files say a caption starts or ends: a track shifted by one frame would fail."""
+    import av
+    import numpy as np
+
+    from scenes.kit import theme
+
+    video = rate_limiting_preview / "rate-limiting.mp4"
+    meta = json.loads((rate_limiting_preview / "rate-limiting.json").read_text(encoding="utf-8"))
+    fps, height = meta["fps"], meta["height"]
+    top = int(np.ceil((4 - theme.CONTENT_BOTTOM) / 8 * height)) + 1  # rows of the caption band
+    masks = []
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            band = frame.to_ndarray(format="gray")[top:]
+            masks.append(band > 200)  # the caption's light text on its dark band
+    # the n-th picture is the scene's frame n (the reorder delay shifts every picture alike); a changed caption
+    # changes hundreds of pixels, codec noise at the text's edges a few dozen
+    changes = {k for k in range(1, len(masks)) if (masks[k] != masks[k - 1]).sum() > 150}
+    expected = set()
+    for cue in meta["captions"]:
+        expected |= {round(cue["start"] * fps), round(cue["end"] * fps)}
+    expected = {k for k in expected if 0 < k < len(masks)}
+    assert len(meta["captions"]) > 10
+    assert changes == expected, (sorted(changes - expected)[:5], sorted(expected - changes)[:5])
+
+
 def test_verify_without_videos_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["verify", str(tmp_path)])
     assert result.exit_code == 2
@@ -203,6 +268,19 @@ def test_upload_description_and_chapter_lines() -> None:
     assert text == ("A blurb across lines.\n\n0:00 Intro\n0:10 Token bucket\n1:10 Wrap-up\n\n"
                     "#RateLimiting #TwoPhaseCommit2PC #X\n")
     assert hashtag("acks=all") == "#AcksAll" and hashtag("--") == ""
+
+
+def test_description_check_reads_what_the_description_wrote() -> None:
+    """``<`` and ``>`` become ‹ › in an upload description (forms refuse them); verify compares like with like."""
+    chapters = [Chapter("R + W > N", 0.0, 30.0), Chapter("W < 3", 30.0, 60.0), Chapter("Wrap-up", 60.0, 90.0)]
+    meta = {"blurb": "Quorums: R + W > N means every read meets the last write.", "tags": ["Quorum"]}
+    meta["upload_description"] = upload_description(meta["blurb"], chapters, meta["tags"])
+    assert "R + W \u203a N" in meta["upload_description"]
+    read_back = [TimedText(c.start, c.end, (c.title,)) for c in chapters]  # as the chapters VTT parses back
+    check = check_description(meta, read_back)
+    assert check.passed, check.detail
+    meta["upload_description"] = meta["upload_description"].replace("0:30 W \u2039 3", "0:30 W 3")
+    assert "differ" in check_description(meta, read_back).detail
 
 
 @pytest.mark.parametrize("start", [0.0, 0.49, 0.5, 7.3, 59.5])

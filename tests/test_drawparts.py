@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from render.build.plan import make_trace
+from render.fsio import TEMP_MARK
 from render.catalog import load_catalog
 from render.engine.run import scene_meta
 from conftest import hashing_writer
@@ -106,7 +107,7 @@ def test_cli_two_parts_write_the_files_of_one(rate_limiting_preview: Path, tmp_p
     for name in ("rate-limiting.mp4", "rate-limiting.vtt", "rate-limiting.srt", "rate-limiting.chapters.vtt",
                  "rate-limiting.jpg", "rate-limiting.json"):
         assert (out / name).read_bytes() == (rate_limiting_preview / name).read_bytes(), name
-    assert not list(out.glob(".tmp-*"))
+    assert not [p.name for p in out.iterdir() if TEMP_MARK in p.name]
 
 
 def _drawing_parts() -> list[int]:
@@ -122,7 +123,6 @@ def _drawing_parts() -> list[int]:
     return pids
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
 def test_killed_parent_takes_its_parts_with_it(tmp_path: Path) -> None:
     before = set(_drawing_parts())
     proc = subprocess.Popen([str(Path(sys.executable).with_name("explainers")), "render", "raft-consensus",

@@ -80,6 +80,43 @@ def test_table_rows_and_bad_input() -> None:
         TableWidget(["a", "b"], [["1"]])
 
 
+def test_table_rows_sit_on_one_baseline_whatever_hangs_below() -> None:
+    """A row's cells share a baseline, and every row sits the same way in its band: "φ" or "(8)" hangs below
+    it instead of lifting its row (the descent is measured, not looked up in a list of letters)."""
+    from scenes.kit.table import TableWidget
+    from scenes.kit.text import descent
+
+    assert descent("ace") < 0.005 < descent("φ") and descent("(8)") > 0.005
+    rows = [["φ accrual", "8"], ["timeout (4 s)", "ok"], ["count", "12"]]
+    table = TableWidget(["detector", "alarms"], rows)
+    baselines = []
+    for i, row in enumerate(rows):
+        cells = table.row(i)
+        feet = [cell.get_bottom()[1] + descent(text) for cell, text in zip(cells, row)]
+        assert max(feet) - min(feet) < 0.005, (row, feet)
+        baselines.append(feet[0])
+    steps = [a - b for a, b in zip(baselines, baselines[1:])]
+    assert max(steps) - min(steps) < 0.005, steps
+
+
+def test_line_chart_points_follow_the_chart_wherever_it_goes() -> None:
+    import numpy as np
+
+    from scenes.kit.charts import LineChart
+
+    chart = LineChart({"a": [(0, 0), (5, 2), (10, 4)]}, x_range=(0, 10), y_max=4, width=5.0, height=2.0,
+                      x_label="seconds", x_ticks=[(0, "0 s"), (10, "10 s")], y_ticks=[(4, "4")])
+    chart.scale(0.6).move_to([3.0, -1.0, 0])
+    assert np.allclose(chart.point_at(5, 2), chart.lines["a"].get_points()[3])  # the middle corner
+    assert np.allclose(chart.point_at(10, 4), chart.lines["a"].get_end())
+    x_tick_0, x_tick_10, y_tick = chart.ticks
+    assert abs(x_tick_10[1].get_center()[0] - chart.point_at(10, 0)[0]) < 1e-6
+    assert y_tick[1].get_right()[0] < chart.axes[1].get_x() and abs(y_tick[1].get_y() - chart.point_at(0, 4)[1]) < 1e-6
+    assert chart.axis_labels[0].get_top()[1] < x_tick_0.get_bottom()[1]  # the axis name sits under the tick labels
+    with pytest.raises(ValueError):
+        LineChart({"a": [(0, 0)]}, x_range=(0, 10), y_max=4, x_ticks=[(11, "11")])
+
+
 def test_layout_regions_tile_the_safe_area() -> None:
     from scenes.kit import layout
 
@@ -135,6 +172,9 @@ def test_sim_time_readout_keeps_its_width() -> None:
     seconds = SimTimeReadout(unit="s", digits=2, decimals=1)
     seconds.set_value(3.25)
     assert seconds.shown == " 3.2"  # rounded half to even, as Python formats
+    digit, point, tenth = seconds.cells[1].current, seconds.cells[2].current, seconds.cells[3].current
+    assert abs(digit.get_bottom()[1] - tenth.get_bottom()[1]) < 0.01  # one baseline for the digits ...
+    assert abs(point.get_bottom()[1] - digit.get_bottom()[1]) < 0.01  # ... and the point sits on it
     with pytest.raises(ValueError):
         readout.set_value(12345)
 
@@ -180,6 +220,8 @@ def test_queue_widget_fills_its_slots_purely() -> None:
     again = QueueWidget("pool", 4)
     for a, b in zip(pool.family_members_with_points(), again.family_members_with_points()):
         assert (a.points == b.points).all()  # the same items give the same picture, whatever came before
+        assert (a.fill_rgbas == b.fill_rgbas).all()  # an emptied slot keeps no trace of its old colour
+        assert (a.stroke_rgbas == b.stroke_rgbas).all()
     with pytest.raises(ValueError):
         pool.set_items([("x", theme.NODE)] * 5)
     with pytest.raises(ValueError):

@@ -224,11 +224,19 @@ class Proc:
             raise
 
     def group_gone(self) -> bool:
+        """No process of its group runs any more (a dead one its new parent has not reaped yet counts as gone)."""
         try:
             os.killpg(self.pid, 0)
         except ProcessLookupError:
             return True
-        return False
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.pid and fields[0] != "Z":  # pgrp, state
+                return False
+        return True
 
 
 def render_args(out: Path, *ids: str) -> list[str]:
@@ -364,7 +372,7 @@ CLI_CASES = [
     ("set-with-all", ["render", "--all", "--set", "limit=3", "--out", "{out}"],
      "Error: --set and --seed apply to a single explainer; name exactly one ID"),
     ("bad-quality", ["render", RL, "--quality", "8k", "--out", "{out}"],
-     "Error: Invalid value for '--quality': '8k' is not one of 'preview', '720p', '1080p', '4k'."),
+     "Error: Invalid value for '--quality': '8k' is not one of 'preview', '720p', '1080p', '4k', 'test'."),
     ("bad-seed", ["render", RL, "--seed", "-1", "--out", "{out}"], "Error: Invalid value for '--seed': -1 is not in"),
     ("bad-jobs", ["render", RL, "--jobs", "0", "--out", "{out}"], "Error: Invalid value for '--jobs': 0 is not in"),
     ("unknown-option", ["render", RL, "--bogus", "--out", "{out}"], "Error: No such option '--bogus'."),
@@ -504,7 +512,7 @@ def test_sigint_mid_draw_exits_130_with_one_line(tmp_path: Path) -> None:
     proc.wait_point("draw:rate-limiting")
     time.sleep(2.0)  # Manim is drawing
     proc.popen.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
+    assert proc.wait(60) == 130, proc.stdout + proc.stderr
     assert proc.stderr == INTERRUPTED + "\n"
     assert proc.stdout == ""
     assert sorted(p.name for p in out.iterdir()) == []  # no final file, no temporary, no lock
@@ -522,7 +530,7 @@ def test_sigint_with_a_process_pool_stops_every_worker(tmp_path: Path, target: s
         proc.signal_group(signal.SIGINT)
     else:
         proc.popen.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
+    assert proc.wait(60) == 130, proc.stdout + proc.stderr
     assert proc.stderr == INTERRUPTED + "\n"  # no worker traceback
     deadline = time.monotonic() + 10
     while not proc.group_gone() and time.monotonic() < deadline:
@@ -530,6 +538,56 @@ def test_sigint_with_a_process_pool_stops_every_worker(tmp_path: Path, target: s
     assert proc.group_gone(), "a worker outlived the interrupted run"
     assert sorted(p.name for p in out.iterdir()) == []
     assert not work_dir_of(RL, out).exists() and not work_dir_of("raft-consensus", out).exists()
+
+
+#: (case id, explainers, --jobs, where to stop it, signal): a render that draws in-process, a pool of two
+#: workers, and one explainer drawn by two processes, stopped mid-draw or paused at a later stage
+STOP_CASES = [
+    ("jobs1-draw", [RL], 1, "draw", signal.SIGTERM),
+    ("jobs1-replace", [RL], 1, "replace", signal.SIGTERM),
+    ("pool-draw", [RL, "raft-consensus"], 2, "draw", signal.SIGTERM),
+    ("pool-draw-hangup", [RL, "raft-consensus"], 2, "draw", signal.SIGHUP),
+    ("split-draw", [RL], 2, "draw", signal.SIGTERM),
+    ("split-encode", [RL], 2, "encode", signal.SIGTERM),
+]
+
+
+def _out_state(out: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in out.iterdir()} if out.is_dir() else {}
+
+
+@pytest.mark.parametrize(("ids", "jobs", "point", "signum"), [c[1:] for c in STOP_CASES], ids=[c[0] for c in STOP_CASES])
+def test_sigterm_and_sighup_stop_every_process_and_write_nothing_after(tmp_path: Path, ids: list[str], jobs: int,
+                                                                      point: str, signum: int) -> None:
+    """SIGTERM (timeout, CI cancelling, docker stop, systemd) and SIGHUP do what Ctrl-C does: one line, exit
+    128 + signum, every worker and drawing process gone within 2 s, the lock released, and nothing written
+    under OUT once the command has exited."""
+    out = tmp_path / "out"
+    args = ["render", *ids, "--quality", "test", "--out", str(out), "--jobs", str(jobs)]
+    proc = Proc(args, tmp_path, "stop", pause=None if point == "draw" else point)
+    if point == "draw":
+        proc.wait_for(lambda: all(proc.reached(f"draw:{i}") for i in ids), "every render drawing", timeout=120)
+        time.sleep(1.5)  # Manim is drawing (and, split, the parts are running)
+    else:
+        proc.wait_point("paused", timeout=300)
+    sent = time.monotonic()
+    proc.popen.send_signal(signum)  # the CLI alone, as kill, timeout and systemd do
+    status = proc.wait(30)
+    deadline = sent + 2.0
+    while not proc.group_gone() and time.monotonic() < deadline + 3.0:
+        time.sleep(0.02)
+    gone_after = time.monotonic() - sent
+    print(f"\n{'SIGTERM' if signum == signal.SIGTERM else 'SIGHUP'} at {point} ({jobs} jobs): "
+          f"exit {status}, the last process gone {gone_after:.2f} s after the signal")
+    assert status == 128 + signum
+    reason = "Terminated" if signum == signal.SIGTERM else "Hangup"
+    assert proc.stderr == f"{reason}: stopped every worker; nothing half-written was left under a final name.\n"
+    assert proc.group_gone() and gone_after <= 2.0, f"a process outlived the stop by {gone_after:.2f} s"
+    state = _out_state(out)
+    assert LOCK_NAME not in state, "the lock is released"
+    assert not [name for name in state if TEMP_MARK in name]
+    time.sleep(3.0)
+    assert _out_state(out) == state, "something was written under OUT after the command exited"
 
 
 # ================================================================== 3. concurrent runs
@@ -733,7 +791,10 @@ def _assert_untouched(out: Path, before: dict[str, bytes], before_inodes: dict[s
     assert temporaries(out) == []
 
 
-DISK_FULL_MESSAGE = "could not write its outputs to {out} (No space left on device); the previous outputs were left in place"
+DISK_FULL_MESSAGE = ("could not write {what} to {out} (No space left on device); "
+                     "the previous outputs were left in place")
+#: What the message names for each way of running out of room: the file whose write failed, if known.
+DISK_FULL_WHAT = {"staging the poster": "its outputs", "first rename": f"{RL}.mp4", "third rename": f"{RL}.srt"}
 
 
 @pytest.mark.parametrize("where", ["staging the poster", "first rename", "third rename"])
@@ -753,7 +814,7 @@ def test_disk_full_during_a_render_keeps_the_previous_outputs(reference: Path, t
     args = ["render", RL, "--seed", "3", "--quality", "preview", "--out", str(out), "--jobs", "1"]
     result = run(*args)
     assert result.exit_code == 1, result.output
-    message = DISK_FULL_MESSAGE.format(out=out)
+    message = DISK_FULL_MESSAGE.format(what=DISK_FULL_WHAT[where], out=out)
     assert result.stderr.splitlines() == [f"failed   {RL}: {message}", f"Error: 1 render(s) failed: {RL}: {message}"]
     assert "Traceback" not in result.output
     if where == "third rename":
@@ -799,13 +860,12 @@ def test_staged_files_roll_back_a_failed_rename(tmp_path: Path, monkeypatch: pyt
 
 @pytest.fixture
 def tiny_tmpfs(tmp_path: Path, reference: Path) -> Path:
-    """A tmpfs with room for the previous outputs and 1 MB more (the new MP4 alone needs ~3 MB)."""
+    """A tmpfs with room for the previous outputs and half an MP4 more: the new MP4 cannot fit beside the old."""
     mount = tmp_path / "tmpfs"
     mount.mkdir()
-    size = sum(p.stat().st_size for p in reference.iterdir()) + 2**20
+    size = sum(p.stat().st_size for p in reference.iterdir()) + (reference / f"{RL}.mp4").stat().st_size // 2
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    assert done.returncode == 0, f"cannot mount a tmpfs (the suite runs as root): {done.stderr.decode().strip()}"
     try:
         yield mount
     finally:
@@ -821,7 +881,7 @@ def test_disk_full_on_a_real_tiny_tmpfs(reference: Path, tiny_tmpfs: Path, fake_
     result = run("render", RL, "--quality", "preview", "--out", str(out), "--force", "--jobs", "1")
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[-1] == (f"Error: 1 render(s) failed: {RL}: "
-                                              + DISK_FULL_MESSAGE.format(out=out.resolve()))
+                                              + DISK_FULL_MESSAGE.format(what=f"{RL}.mp4", out=out.resolve()))
     assert "Traceback" not in result.output
     _assert_untouched(out, before, before_inodes)
 

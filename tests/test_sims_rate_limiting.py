@@ -449,15 +449,30 @@ def assert_matches_limits(trace: dict[str, Any]) -> None:
     if w & (w - 1) == 0:  # power of two: every weight is exact in binary floating point
         assert ours["sliding_counter"] == ref["sliding_counter"]
         return
-    # otherwise limits' float weighting may go either way at an exact tie (estimate == L):
-    # skip ties, and stop comparing once a tie was decided differently (the states diverge)
+    # Otherwise limits' float weighting may go either way at an exact tie (estimate == L), after which its
+    # counts differ from ours. So every request is compared with an exact (Fraction) replay of the counter
+    # rule, written here, and with limits up to the first tie limits decides the other way.
+    assert ours["sliding_counter"] == exact_counter_flags(reqs, p["limit"], p["window_s"], n)
     estimates = counter_estimates(trace)
     for rid, (mine, theirs) in enumerate(zip(ours["sliding_counter"], ref["sliding_counter"])):
-        if estimates[rid] == p["limit"]:
-            if mine != theirs:
-                break
-            continue
-        assert mine == theirs, f"request {rid}"
+        if mine != theirs:
+            assert estimates[rid] == p["limit"], f"request {rid}: differs from limits away from a tie"
+            break
+
+
+def exact_counter_flags(requests: list[dict[str, Any]], limit: int, window_s: int, n: int) -> list[int]:
+    """The sliding-window counter replayed with exact fractions from the requests alone: admit iff
+    previous count x (time left in the window / W) + current count < L."""
+    wt = window_s * n
+    counts: dict[int, int] = {}
+    out = []
+    for r in requests:
+        k = r["tick"] // wt
+        estimate = counts.get(k - 1, 0) * Fraction(wt - r["tick"] % wt, wt) + counts.get(k, 0)
+        admit = estimate < limit
+        counts[k] = counts.get(k, 0) + admit
+        out.append(int(admit))
+    return out
 
 
 def test_limits_reference_defaults() -> None:

@@ -43,6 +43,7 @@ from render.build.plan import Task, first_line, plan_tasks, planned_digest
 from render.build.settings import RenderOutcome, RenderSettings
 from render.catalog import Explainer
 from render.errors import RenderError, UserError
+from render.fsio import request_stop
 
 __all__ = ["EXECUTORS", "MAX_DRAW_PARTS", "default_jobs", "render_all", "render_task"]
 
@@ -113,19 +114,41 @@ def render_all(explainers: list[Explainer], settings: RenderSettings, jobs: int 
 
 # --- local ---------------------------------------------------------------------------------------
 
+class _Stopped(BaseException):
+    """Raised in a pool worker by SIGTERM: unwinds its render, then the worker exits at once."""
+
+
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills outright
-    raise SystemExit(128 + signum)  # unwinds render_one: staged files and the unfinished work dir go
+    stop = _Stopped(signum)
+    request_stop(stop)  # raised again at the next frame or stage if this raise lands where Python drops it
+    raise stop  # unwinds render_one: staged files and the unfinished work dir go
+
+
+def _pool_task(task: Task, settings: RenderSettings) -> RenderOutcome:
+    """:func:`render_task` in a pool worker; stopped (SIGTERM from the parent), the worker exits once its
+    render has unwound (or is killed :data:`STOP_TIMEOUT_S` later, if Manim's encoder threads hold it up)."""
+    try:
+        return render_task(task, settings)
+    except _Stopped:
+        raise SystemExit(128 + signal.SIGTERM) from None
 
 
 def worker_signals() -> None:
-    """Pool worker initializer: Ctrl-C is for the parent to handle; SIGTERM (its way to stop us) cleans up."""
+    """Pool worker initializer: Ctrl-C and a hangup are for the parent to handle (it stops us); SIGTERM, its
+    way to stop us, unwinds the render (staged files and the unfinished work directory go)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
-def stop_workers(pool: ProcessPoolExecutor, timeout: float = 30.0) -> None:
-    """Stop a pool's workers now (on Ctrl-C): cancel what has not started, SIGTERM what runs, wait for them."""
+#: How long stopped workers get to unwind before they are killed outright.
+STOP_TIMEOUT_S = 1.0
+
+
+def stop_workers(pool: ProcessPoolExecutor, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop a pool's workers now (on Ctrl-C, SIGTERM, SIGHUP): cancel what has not started, SIGTERM what runs,
+    wait ``timeout`` seconds for them to unwind, then kill what is left."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -136,6 +159,7 @@ def stop_workers(pool: ProcessPoolExecutor, timeout: float = 30.0) -> None:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
+            process.join()
 
 
 def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: Notify) -> dict[str, RenderOutcome]:
@@ -155,7 +179,7 @@ def _run_local(tasks: list[Task], settings: RenderSettings, jobs: int, notify: N
         try:
             pending = {}
             for task in tasks:
-                pending[pool.submit(render_task, task, settings)] = task.explainer.id
+                pending[pool.submit(_pool_task, task, settings)] = task.explainer.id
                 notify(task.explainer.id, "start", None)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

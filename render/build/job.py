@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from render.delivery import captionfiles, frames, remux
 from render.delivery.files import MEDIA_SUFFIXES, output_paths
 from render.delivery.probe import probe
 from render.errors import RenderError
-from render.fsio import checkpoint, sha256_file, staged, write_text
+from render.fsio import TEMP_MARK, checkpoint, sha256_file, staged, write_text
 from scenes.captions import Chapter, Checkpoint, Cue, caption_problems, chapter_problems
 from sims.trace import Trace
 
@@ -145,7 +146,7 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
             work.clear()
             checkpoint("draw", explainer.id)
             raw, scene = draw(explainer, json.loads(trace_json), settings.q, work.path, parts=settings.draw_parts,
-                              text_cache=cache.text_dir)
+                              text_cache=cache.text_dir, captions=settings.captions)
             drawn = _drawn_from_scene(raw, scene)
             _save_drawn(work.path, digest, drawn)
             work.resumable = True
@@ -153,14 +154,25 @@ def render_one(explainer: Explainer, settings: RenderSettings) -> RenderOutcome:
         try:
             info = _package(explainer, settings, drawn, trace_obj, trace_json, digest, frames_digest)
         except OSError as exc:  # the draw stays for the rerun (after freeing space, say) to resume from
-            reason = exc.strerror or str(exc)
-            raise RenderError(f"could not write its outputs to {out_dir} ({reason}); "
-                              f"the previous outputs were left in place") from None
+            raise RenderError(f"could not write {_written(exc, explainer.id)} to {out_dir} "
+                              f"({exc.strerror or exc}); the previous outputs were left in place") from None
         except Exception:
             work.resumable = False  # a rerun would fail the same way: do not keep the draw
             raise
     return RenderOutcome(explainer.id, "rendered", time.monotonic() - started, info["duration_s"],
                          warnings=info["warnings"])
+
+
+def _written(exc: OSError, explainer_id: str) -> str:
+    """The delivered file a failed write was for (named from the error's paths), or 'its outputs'."""
+    for name in (exc.filename2, exc.filename):
+        if name:
+            base = Path(str(name)).name
+            match = re.match(r"\.+(.+?)" + re.escape(TEMP_MARK), base)  # also a staging file of a temporary
+            base = match.group(1) if match else base
+            if base.startswith(explainer_id + "."):
+                return base
+    return "its outputs"
 
 
 def _rule_warnings(explainer: Explainer, duration_s: float, chapters: list[Chapter]) -> tuple[str, ...]:
@@ -182,8 +194,8 @@ def _package(explainer: Explainer, settings: RenderSettings, drawn: Drawn, trace
     cues, chapters = drawn.cues, drawn.chapters
     with staged() as stage:
         temp = {suffix: stage.path(path) for suffix, path in target.items()}
-        remux.remux_for_delivery(drawn.raw, temp[".mp4"], title=explainer.title, comment=explainer.blurb,
-                                 chapters=chapters)
+        remux.remux_for_delivery(drawn.raw, temp[".mp4"], fps=settings.q.fps, title=explainer.title,
+                                 comment=explainer.blurb, chapters=chapters)
         checkpoint("postprocess", explainer.id)
         info = probe(temp[".mp4"])
         if chapters and chapters[-1].end > info.duration_s:  # the scene's clock, to the ms; the file, to the frame
@@ -209,6 +221,7 @@ def _package(explainer: Explainer, settings: RenderSettings, drawn: Drawn, trace
             "target_duration_s": explainer.duration_s,
             "duration_s": round(info.duration_s, 3),
             "quality": settings.quality,
+            "caption_style": settings.captions,
             "width": info.width,
             "height": info.height,
             "fps": info.fps,

@@ -33,9 +33,9 @@ RESUMABLE_MAX_AGE_S = 3 * 24 * 3600
 CLAIM_GRACE_S = 60
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(fd: int, mode: int = fcntl.LOCK_EX) -> bool:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             return False
@@ -69,29 +69,35 @@ def _read_pid(path: Path) -> int | None:
 
 
 class OutDirLock:
-    """An exclusive lock on an out directory, for as long as a command writes into it.
+    """A lock on an out directory: exclusive for as long as a command writes into it, or ``shared`` for a
+    reader (``verify``) that must see no half-done commit.
 
     ``on_wait(pid)`` is called once if another process holds the lock, before
-    waiting for it (``pid`` is None if it could not be read).
+    waiting for it (``pid`` is None if it could not be read). Several readers may
+    hold it at once; a writer waits for them, and they for a writer.
     """
 
-    def __init__(self, out_dir: Path, on_wait: Callable[[int | None], None] | None = None) -> None:
+    def __init__(self, out_dir: Path, on_wait: Callable[[int | None], None] | None = None, *,
+                 shared: bool = False) -> None:
         self.path = Path(out_dir) / LOCK_NAME
         self.on_wait = on_wait
+        self.shared = shared
         self._fd: int | None = None
 
     def acquire(self) -> None:
         told = False
+        mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
-                if not _try_lock(fd):
+                if not _try_lock(fd, mode):
                     if not told and self.on_wait is not None:
                         self.on_wait(_read_pid(self.path))
                     told = True
-                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    fcntl.flock(fd, mode)
                 if _is_current(fd, self.path):
-                    _write_pid(fd)
+                    if not self.shared:
+                        _write_pid(fd)
                     self._fd = fd
                     return
             except BaseException:
@@ -102,8 +108,11 @@ class OutDirLock:
     def release(self) -> None:
         if self._fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()  # still ours: nobody else removes it while we hold it
+        # The last holder removes the file: a writer always is; a reader is if nobody else holds it now.
+        if not self.shared or _try_lock(self._fd, fcntl.LOCK_EX):
+            with contextlib.suppress(FileNotFoundError):
+                if _is_current(self._fd, self.path):
+                    self.path.unlink()
         os.close(self._fd)
         self._fd = None
 

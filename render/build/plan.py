@@ -4,8 +4,9 @@ An output depends on two things, hashed separately:
 
 * what is **drawn** into the frames (:func:`draw_hash`): the trace, the scene and
   kit and engine sources (:func:`render.build.sources.draw_sources`), the quality,
-  the encoder settings, the versions of Manim, ManimPango and PyAV, and the
-  catalog fields the frames show (title, hook, category, target length);
+  the encoder settings, the versions of Manim, ManimPango and PyAV, the installed
+  fonts (Pango falls back to any of them), the catalog fields the frames show
+  (title, hook, category, target length) and whether the captions are drawn;
 * what is only **packaged** around the frames (:func:`content_hash`, the
   ``render_hash`` in ``<id>.json``): the draw hash, every file under ``render/``,
   and the catalog fields that are not drawn (blurb, tags).
@@ -32,6 +33,7 @@ from render.build.sources import digest_files, draw_sources, package_sources
 from render.catalog import Explainer
 from render.delivery.encoding import POSTPROCESS_VERSION, encoder_options
 from render.delivery.files import metadata_path
+from render.fonts import font_set_fingerprint
 from render.fsio import checkpoint, sha256_file
 from sims.trace import Trace
 
@@ -81,7 +83,8 @@ def draw_hash(explainer: Explainer, trace_json: str, settings: RenderSettings) -
         "quality": asdict(q),
         "encoder": encoder_options(q.fps, q.width, q.height),
         "versions": [version("manim"), version("manimpango"), version("av")],
-        "drawn": [explainer.title, explainer.hook, explainer.category, explainer.duration_s],
+        "fonts": font_set_fingerprint(),
+        "drawn": [explainer.title, explainer.hook, explainer.category, explainer.duration_s, settings.captions],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from render.delivery.encoding import QUALITIES, TEST_QUALITY, Quality
+from render.delivery.encoding import QUALITIES, Quality
 
 __all__ = ["RenderOutcome", "RenderSettings"]
 
@@ -23,10 +23,13 @@ class RenderSettings:
     catalog_path: Path | None = None
     #: processes drawing this one explainer (render.engine.drawparts); the output is the same for any number
     draw_parts: int = 1
+    #: "burned": captions drawn into the frames (for platforms and players that do not show a track);
+    #: "track": captions only in the caption files (for players that show, style and translate them)
+    captions: str = "burned"
 
     @property
     def q(self) -> Quality:
-        return TEST_QUALITY if self.quality == TEST_QUALITY.name else QUALITIES[self.quality]
+        return QUALITIES[self.quality]
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ QUALITIES: dict[str, Quality] = {
     "720p": Quality("720p", 1280, 720, 30),
     "1080p": Quality("1080p", 1920, 1080, 60),
     "4k": Quality("4k", 3840, 2160, 60),
+    #: a smoke test: preview's frame rate (so the same timing, to the frame) at a tenth of its pixels
+    "test": Quality("test", 256, 144, 15),
 }
-#: The shared tests' quality: preview's frame rate (so the same timing), a tenth of its pixels.
-TEST_QUALITY = Quality("test", 256, 144, 15)
+TEST_QUALITY = QUALITIES["test"]
 
 
 #: Bumped whenever what post-processing writes changes (part of the up-to-date hash).

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 __all__ = [
+    "NERO_CHAPTER_UNITS",
+    "add_nero_chapters",
     "Box",
     "ColourBox",
     "colour_box",
@@ -110,6 +112,79 @@ def colour_box(path: Path, boxes: list[Box] | None = None) -> ColourBox | None:
             primaries, transfer, matrix = struct.unpack(">HHH", payload[4:10])
             return ColourBox(kind, primaries, transfer, matrix, bool(payload[10] & 0x80))
     return None
+
+
+# --- chapters ----------------------------------------------------------------------------------------
+
+#: Nero chapter start times count these per second.
+NERO_CHAPTER_UNITS = 10_000_000
+_MAX_NERO = 255  #: chapters, and bytes per title
+
+
+def _nero_title(title: str) -> bytes:
+    data = title.encode("utf-8")
+    if len(data) <= _MAX_NERO:
+        return data
+    return data[:_MAX_NERO].decode("utf-8", errors="ignore").encode("utf-8")  # cut on a character boundary
+
+
+def chpl_box(chapters: list[tuple[float, str]]) -> bytes:
+    """A Nero ``chpl`` box (version 1, as ffmpeg writes and reads it): start times in 100 ns units, titles."""
+    if not 0 < len(chapters) <= _MAX_NERO:
+        raise ValueError(f"a chpl box holds 1-{_MAX_NERO} chapters, got {len(chapters)}")
+    body = struct.pack(">I I B", 0x01000000, 0, len(chapters))
+    for start, title in chapters:
+        name = _nero_title(title)
+        body += struct.pack(">Q B", round(start * NERO_CHAPTER_UNITS), len(name)) + name
+    return struct.pack(">I4s", 8 + len(body), b"chpl") + body
+
+
+def add_nero_chapters(source: Path, target: Path, chapters: list[tuple[float, str]]) -> None:
+    """Copy the faststart MP4 ``source`` to ``target`` with ``chapters`` ``(start_s, title)`` in ``moov/udta/chpl``.
+
+    The ``moov`` box grows by the new box, so every chunk offset (``stco``/``co64``) into the ``mdat`` after
+    it moves by as much; everything else is copied byte for byte.
+    """
+    boxes = read_boxes(source)
+    top = [b for b in boxes if "/" not in b.path]
+    moov = next((b for b in top if b.type == "moov"), None)
+    mdat = next((b for b in top if b.type == "mdat"), None)
+    if moov is None or mdat is None or moov.offset > mdat.offset:
+        raise ValueError(f"{source}: chapters can only be added to a faststart MP4 (moov before mdat)")
+    if any(b.type == "chpl" for b in boxes):
+        raise ValueError(f"{source}: already has a chpl box")
+    chpl = chpl_box(chapters)
+    with open(source, "rb") as handle:
+        handle.seek(moov.offset)
+        data = bytearray(handle.read(moov.size))
+    for box in boxes:
+        if box.type in ("stco", "co64") and box.path.startswith("moov/"):
+            at = box.offset - moov.offset + 12  # header, version and flags
+            count = struct.unpack_from(">I", data, at)[0]
+            fmt = ">I" if box.type == "stco" else ">Q"
+            width = struct.calcsize(fmt)
+            for k in range(count):
+                where = at + 4 + k * width
+                value = struct.unpack_from(fmt, data, where)[0] + len(chpl)
+                if box.type == "stco" and value >= 2**32:
+                    raise ValueError(f"{source}: a chunk offset passes 4 GiB with the chapters added")
+                struct.pack_into(fmt, data, where, value)
+    udta = next((b for b in boxes if b.path == "moov/udta"), None)
+    if udta is None:
+        data += struct.pack(">I4s", 8 + len(chpl), b"udta") + chpl
+    else:
+        end = udta.offset - moov.offset + udta.size
+        data[end:end] = chpl
+        struct.pack_into(">I", data, udta.offset - moov.offset, udta.size + len(chpl))
+    if struct.unpack_from(">I", data, 0)[0] != moov.size:
+        raise ValueError(f"{source}: a 64-bit moov size is not supported")
+    struct.pack_into(">I", data, 0, len(data))
+    with open(source, "rb") as handle, open(target, "wb") as out:
+        out.write(handle.read(moov.offset))
+        out.write(data)
+        handle.seek(moov.offset + moov.size)
+        while block := handle.read(1 << 20):
+            out.write(block)
 
 
 # --- H.264 -------------------------------------------------------------------------------------------

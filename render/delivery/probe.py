@@ -77,6 +77,14 @@ class Probe:
     x264: dict[str, str] = field(default_factory=dict)
     audio: AudioProbe | None = None
     chapters: tuple[tuple[str, float, float], ...] = ()
+    #: ``(interval between consecutive frames in the stream's ticks, how often)``, by interval
+    frame_intervals: tuple[tuple[int, int], ...] = ()
+    time_base: str = ""
+
+    @property
+    def constant_frame_rate(self) -> bool:
+        """Every frame follows the one before by the same interval."""
+        return len(self.frame_intervals) == 1
 
     @property
     def moov_before_mdat(self) -> bool:
@@ -88,6 +96,8 @@ class Probe:
         data = asdict(self)
         data.pop("x264")
         data["moov_before_mdat"] = self.moov_before_mdat
+        data["constant_frame_rate"] = self.constant_frame_rate
+        data["frame_intervals"] = [list(pair) for pair in self.frame_intervals]
         data["chapters"] = [{"title": t, "start": s, "end": e} for t, s, e in self.chapters]
         data["max_keyframe_interval_s"] = round(self.max_keyframe_interval_s, 4)
         data["fps"] = round(self.fps, 4)
@@ -115,6 +125,7 @@ def _walk_video(container: av.container.InputContainer, stream: av.video.stream.
     length_size = mp4box.avcc_length_size(stream.codec_context.extradata)
     keyframe_times: list[float] = []
     times: list[float] = []
+    ticks: list[int] = []
     sizes: list[tuple[float, int]] = []
     idr = run = longest_run = b_frames = 0
     x264: dict[str, str] = {}
@@ -124,6 +135,7 @@ def _walk_video(container: av.container.InputContainer, stream: av.video.stream.
         data = bytes(packet)
         when = float(packet.pts * packet.time_base)
         times.append(when)
+        ticks.append(packet.pts)
         sizes.append((when, packet.size))
         if not x264:
             x264 = mp4box.x264_settings(data)
@@ -139,6 +151,10 @@ def _walk_video(container: av.container.InputContainer, stream: av.video.stream.
             run = 0
     keyframe_times.sort()
     times.sort()
+    ticks.sort()
+    intervals: dict[int, int] = {}
+    for a, b in zip(ticks, ticks[1:]):
+        intervals[b - a] = intervals.get(b - a, 0) + 1
     gaps = [b - a for a, b in zip(keyframe_times, keyframe_times[1:])]
     if times:
         frame = (times[-1] - times[0]) / max(len(times) - 1, 1)
@@ -153,6 +169,7 @@ def _walk_video(container: av.container.InputContainer, stream: av.video.stream.
         "bits": sum(s for _, s in sizes) * 8,
         "peak_bit_rate": _peak_window_bits(sizes),
         "x264": x264,
+        "frame_intervals": tuple(sorted(intervals.items())),
     }
 
 
@@ -229,6 +246,7 @@ def probe(path: Path) -> Probe:
             color_trc=_name(_TRANSFER, ctx.color_trc),
             colorspace=_name(_MATRIX, ctx.colorspace),
             color_range=_name(_RANGE, ctx.color_range),
+            time_base=str(stream.time_base),
         )
     return Probe(
         **info,
@@ -244,6 +262,7 @@ def probe(path: Path) -> Probe:
         video_bit_rate=int(walk["bits"] / duration) if duration else 0,
         peak_bit_rate=walk["peak_bit_rate"],
         x264=walk["x264"],
+        frame_intervals=walk["frame_intervals"],
         audio=_probe_audio(path),
         chapters=chapters,
     )

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 import srt
 import webvtt
 
+from render.delivery.captionfiles import plain_line
 from render.delivery.encoding import bitrate_reference
 from render.delivery.probe import Probe, probe
 from render.delivery.remux import AUDIO_RATE
@@ -89,6 +90,12 @@ def check_faststart(info: Probe) -> Check:
 def check_no_edit_list(info: Probe) -> Check:
     return Check("no edit list", info.edit_lists == 0,
                  "no elst box" if info.edit_lists == 0 else f"{info.edit_lists} elst box(es)")
+
+
+def check_constant_frame_rate(info: Probe) -> Check:
+    intervals = ", ".join(f"{count} x {ticks}" for ticks, count in info.frame_intervals) or "no frames"
+    return Check("constant frame rate", info.constant_frame_rate and info.frames > 1,
+                 f"frame intervals (ticks of {info.time_base} s): {intervals}")
 
 
 def check_h264_high(info: Probe) -> Check:
@@ -268,9 +275,9 @@ def check_description(meta: Mapping[str, Any], chapters: list[TimedText]) -> Che
     gaps = [b[0] - a[0] for a, b in zip(stamps, stamps[1:])]
     if any(g < MIN_CHAPTER_S for g in gaps):
         problems.append(f"chapter lines {min(gaps)} s apart, less than {MIN_CHAPTER_S:g} s")
-    if [t for _, t in stamps] != [c.text for c in chapters]:
+    if [t for _, t in stamps] != [plain_line(c.text) for c in chapters]:  # as upload_description wrote them
         problems.append("chapter lines differ from the chapters file")
-    blurb = " ".join(str(meta.get("blurb", "")).split())
+    blurb = plain_line(str(meta.get("blurb", "")))
     if blurb and blurb not in " ".join(text.split()):
         problems.append("the blurb is missing")
     if not re.search(r"(^|\s)#\w", text):
@@ -354,6 +361,7 @@ def verify_video(mp4: Path, target_s: float | None = None) -> list[Check]:
     return [
         _guard("moov before mdat", lambda: check_faststart(info)),
         _guard("no edit list", lambda: check_no_edit_list(info)),
+        _guard("constant frame rate", lambda: check_constant_frame_rate(info)),
         _guard("H.264 High", lambda: check_h264_high(info)),
         _guard("yuv420p", lambda: check_yuv420p(info)),
         _guard("progressive", lambda: check_progressive(info)),

@@ -130,10 +130,10 @@ class PartFileWriter(DeliveryFileWriter):
 
 
 def draw_part(explainer: Explainer, trace: dict[str, Any], quality: Quality, media_dir: Path, part: int,
-              claims: Path, text_cache: Path | None = None) -> Any:
+              claims: Path, text_cache: Path | None = None, captions: str = "burned") -> Any:
     """Run the scene in this process, drawing the plays it claims; write the manifest; return the scene."""
-    scene = run_scene(explainer, trace, quality, media_dir, text_cache=text_cache, renderer_class=PartRenderer,
-                      part=part, claims=claims, file_writer_class=PartFileWriter)
+    scene = run_scene(explainer, trace, quality, media_dir, text_cache=text_cache, captions=captions,
+                      renderer_class=PartRenderer, part=part, claims=claims, file_writer_class=PartFileWriter)
     renderer = scene.renderer
     segments = renderer.file_writer.segments()
     manifest = {"plays": renderer.num_plays, "segments": {str(i): path for i, path in segments.items()}}
@@ -152,7 +152,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def draw_in_parts(explainer: Explainer, trace: dict[str, Any], quality: Quality, media_dir: Path, *, parts: int,
-                  text_cache: Path | None = None) -> tuple[Path, Any]:
+                  text_cache: Path | None = None, captions: str = "burned") -> tuple[Path, Any]:
     """Draw with ``parts`` processes (this one is part 0); return (raw mp4 path, scene)."""
     claims = media_dir / "claims"
     claims.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ def draw_in_parts(explainer: Explainer, trace: dict[str, Any], quality: Quality,
             part_dir = media_dir / f"part-{part}"
             part_dir.mkdir(parents=True, exist_ok=True)
             spec = part_dir / "spec.pickle"
-            spec.write_bytes(pickle.dumps((explainer, trace, quality, part_dir, part, claims, text_cache)))
+            spec.write_bytes(pickle.dumps((explainer, trace, quality, part_dir, part, claims, text_cache, captions)))
             log = part_dir / "stderr.txt"
             with open(log, "wb") as err:
                 child = subprocess.Popen([sys.executable, "-m", "render.engine.drawparts", str(spec), str(os.getpid())],
@@ -170,7 +170,7 @@ def draw_in_parts(explainer: Explainer, trace: dict[str, Any], quality: Quality,
             children.append((part, child, part_dir, log))
         own_dir = media_dir / "part-0"
         own_dir.mkdir(parents=True, exist_ok=True)
-        scene = draw_part(explainer, trace, quality, own_dir, 0, claims, text_cache)
+        scene = draw_part(explainer, trace, quality, own_dir, 0, claims, text_cache, captions)
         manifests = [json.loads((own_dir / MANIFEST).read_text(encoding="utf-8"))]
         for part, child, part_dir, log in children:
             if child.wait() != 0:
@@ -208,9 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     spec, parent = argv if argv is not None else sys.argv[1:]
     _die_with_parent(int(parent))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    explainer, trace, quality, media_dir, part, claims, text_cache = pickle.loads(Path(spec).read_bytes())
+    for signum in (signal.SIGINT, signal.SIGHUP):  # the parent handles these and stops its parts itself
+        signal.signal(signum, signal.SIG_IGN)
+    explainer, trace, quality, media_dir, part, claims, text_cache, captions = pickle.loads(Path(spec).read_bytes())
     try:
-        draw_part(explainer, trace, quality, Path(media_dir), part, Path(claims), text_cache)
+        draw_part(explainer, trace, quality, Path(media_dir), part, Path(claims), text_cache, captions)
     except Exception as exc:  # one line for the parent to report
         text = str(exc).strip().splitlines()
         print(f"{type(exc).__name__}: {text[0] if text else ''}", file=sys.stderr)

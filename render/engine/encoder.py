@@ -15,6 +15,8 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from manim.scene.scene_file_writer import SceneFileWriter
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 
+from render.fsio import raise_if_stopped
+
 __all__ = ["Bt709SegmentEncoder", "DeliveryFileWriter"]
 
 
@@ -56,12 +58,18 @@ class Bt709SegmentEncoder(VideoSegmentEncoder):
                 self._next_pts += 1
                 for packet in self._stream.encode(yuv):
                     self._container.mux(packet)
-        except BaseException as error:
+        except Exception as error:  # not KeyboardInterrupt or a signal's stop: those unwind as they are
             raise self._operation_error("encode", error) from error
 
 
 class DeliveryFileWriter(SceneFileWriter):
     """Manim's file writer with :class:`Bt709SegmentEncoder` (``CairoRenderer(file_writer_class=...)``)."""
+
+    def write_frame(self, pixels: np.ndarray, *, repeat: int = 1) -> None:
+        # In the drawing thread (the encoder runs in its own): a Ctrl-C or SIGTERM whose exception landed
+        # where Python swallowed it still stops the draw, at the next frame.
+        raise_if_stopped()
+        super().write_frame(pixels, repeat=repeat)
 
     def _create_segment_encoder(self, target: Path) -> VideoSegmentEncoder:
         encoder = self.video_encoder

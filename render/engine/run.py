@@ -24,6 +24,7 @@ from render.catalog import Explainer
 from render.delivery.encoding import Quality, encoder_options
 from render.engine import check_manim_version, speedups
 from render.engine.encoder import DeliveryFileWriter
+from scenes.captions import CAPTION_STYLES
 
 __all__ = ["STATE_LOG_ENV", "manim_config", "run_scene", "scene_fingerprint", "scene_meta"]
 
@@ -91,14 +92,18 @@ def _logging(renderer_class: type) -> type:
     return StateLogging
 
 
-def scene_meta(explainer: Explainer) -> dict[str, Any]:
-    """What a scene is told about its explainer: what its title card draws, and its target length."""
+def scene_meta(explainer: Explainer, captions: str = "burned") -> dict[str, Any]:
+    """What a scene is told about its explainer: what its title card draws, its target length, and whether
+    its captions are drawn (``captions``: ``"burned"`` or ``"track"``)."""
+    if captions not in CAPTION_STYLES:
+        raise ValueError(f"captions must be one of {CAPTION_STYLES}, got {captions!r}")
     return {"id": explainer.id, "title": explainer.title, "hook": explainer.hook, "category": explainer.category,
-            "duration_s": explainer.duration_s}
+            "duration_s": explainer.duration_s, "captions": captions}
 
 
 def run_scene(explainer: Explainer, trace: dict[str, Any], quality: Quality, media_dir: Path, *,
-              text_cache: Path | None = None, renderer_class: Any = None, **renderer_kwargs: Any) -> Any:
+              text_cache: Path | None = None, captions: str = "burned", renderer_class: Any = None,
+              **renderer_kwargs: Any) -> Any:
     """Run the explainer's scene with Manim into ``media_dir``, with our speed-ups; return the scene.
 
     ``renderer_class`` defaults to Manim's CairoRenderer writing through
@@ -114,6 +119,6 @@ def run_scene(explainer: Explainer, trace: dict[str, Any], quality: Quality, med
         renderer_class = _logging(renderer_class)
     with tempconfig(manim_config(quality, media_dir, explainer.id)):
         renderer = renderer_class(camera_class=speedups.PathCachingCamera, **renderer_kwargs)
-        scene = scene_cls(trace=trace, meta=scene_meta(explainer), renderer=renderer)
+        scene = scene_cls(trace=trace, meta=scene_meta(explainer, captions), renderer=renderer)
         scene.render()
     return scene

@@ -41,6 +41,7 @@ to Manim's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -53,11 +54,13 @@ from typing import Any, Callable
 
 import cairo
 import numpy as np
+from manim import Text
 from manim.camera.camera import Camera
 from manim.mobject.mobject import Mobject
 from manim.mobject.svg.svg_mobject import VMobjectFromSVGPath
 from manim.utils.iterables import remove_list_redundancies
 
+from render.fonts import font_set_fingerprint
 from scenes.kit import text as kit_text
 
 __all__ = ["MAX_PATHS", "PathCachingCamera", "TextDiskCache", "install", "uninstall"]
@@ -142,7 +145,8 @@ class TextDiskCache:
         fingerprint = _font_file(font, weight)
         if fingerprint is None:
             return None
-        blob = json.dumps([text, font, float(font_size), color, weight, fingerprint, *self.versions])
+        blob = json.dumps([text, font, float(font_size), color, weight, fingerprint, font_set_fingerprint(),
+                           *self.versions])
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def __call__(self, *args: Any) -> Any:
@@ -152,19 +156,21 @@ class TextDiskCache:
         path = self.directory / key[:2] / f"{key}.pickle"
         try:
             mobject = pickle.loads(path.read_bytes())
+        except Exception:  # noqa: BLE001 - missing, truncated or damaged: build it again
+            mobject = None
+        if isinstance(mobject, Text):
             self.hits += 1
             return mobject
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass
         self.misses += 1
         mobject = self.build(*args)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:  # several processes may write the same entry: each writes whole, identical bytes, then renames
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(pickle.dumps(mobject, protocol=5))
             os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written is only slower
+        except OSError:  # a cache that cannot be written (full, read-only) is only slower
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         return mobject
 
 

@@ -45,7 +45,8 @@ class ExplainerScene(Scene):
     trace
         The simulator's trace as plain JSON data (``json.loads(trace.to_json())``).
     meta
-        Catalog fields the frames may show: ``title``, ``hook``, ``category``, ``duration_s``.
+        Catalog fields the frames may show: ``title``, ``hook``, ``category``, ``duration_s``; and
+        ``captions``: ``"burned"`` (drawn in the caption band, the default) or ``"track"`` (not drawn).
     """
 
     #: Every updater sets state from a clock tracker's value alone (the kit's widgets do), so a play can be
@@ -76,12 +77,17 @@ class ExplainerScene(Scene):
 
     # --- captions and chapters -------------------------------------------------
     def caption(self, text: str) -> None:
-        """Put ``text`` in the caption band from now on, replacing the current caption."""
+        """Put ``text`` in the caption band from now on, replacing the current caption.
+
+        With ``meta["captions"] == "track"`` nothing is drawn (the captions reach the viewer as a track
+        only), but the caption is timed and held exactly as when it is drawn.
+        """
         self.clear_caption()
         self._caption = CaptionBar(text)
         self._caption_text = text
         self._caption_start = self.time
-        self.add_foreground_mobject(self._caption)
+        if self.meta.get("captions", "burned") == "burned":
+            self.add_foreground_mobject(self._caption)
 
     def caption_time_left(self) -> float:
         """Seconds the current caption still needs on screen to be read (0 if none), with some slack."""
@@ -90,16 +96,21 @@ class ExplainerScene(Scene):
         needed = max(MIN_CUE_S, len(self._caption_text) / (MAX_CPS - theme.CAPTION_READING_MARGIN))
         return max(0.0, needed - (self.time - self._caption_start))
 
+    def hold_for_caption(self) -> None:
+        """Hold the frame until the current caption has been readable (call before the stage changes under it)."""
+        left = self.caption_time_left()
+        if left > 0:
+            self.wait(round(left + 0.05, 2))
+
     def clear_caption(self) -> None:
         """End the current caption, first holding the frame if it has not been readable long enough."""
         if self._caption is None:
             return
-        left = self.caption_time_left()
-        if left > 0:
-            self.wait(round(left + 0.05, 2))
+        self.hold_for_caption()
         self.cues.append(Cue(self._caption_text, round(self._caption_start, 3), round(self.time, 3)))
-        self.remove_foreground_mobject(self._caption)
-        self.remove(self._caption)
+        if self._caption in self.foreground_mobjects:
+            self.remove_foreground_mobject(self._caption)
+            self.remove(self._caption)
         self._caption = None
 
     def chapter(self, title: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from manim import DOWN, LEFT, RIGHT, UP, DashedLine, Line, Rectangle, VGroup, VMobject
 
 from scenes.kit import theme
@@ -84,28 +86,50 @@ def _bar_name(name: str, width: float) -> VGroup:
 class LineChart(VGroup):
     """Several series over a shared x range, each a polyline labelled at its end.
 
-    ``series`` maps a name to a list of ``(x, y)`` points; ``colors`` maps names to colors.
+    ``series`` maps a name to a list of ``(x, y)`` points; ``colors`` maps names to colors. ``x_ticks`` and
+    ``y_ticks`` are ``(value, text)`` marks along the axes (the text is the caller's, from its data).
+    :meth:`point_at` is where a value pair is on screen now, wherever the chart has been placed or scaled.
     """
 
     def __init__(self, series: dict[str, Sequence[tuple[float, float]]], *, x_range: tuple[float, float],
                  y_max: float, width: float = 5.0, height: float = 2.6, colors: dict[str, str] | None = None,
-                 x_label: str = "", y_label: str = "") -> None:
+                 x_label: str = "", y_label: str = "", x_ticks: Sequence[tuple[float, str]] = (),
+                 y_ticks: Sequence[tuple[float, str]] = ()) -> None:
         if not series:
             raise ValueError("LineChart needs at least one series")
         if x_range[1] <= x_range[0] or y_max <= 0:
             raise ValueError("LineChart needs a non-empty x range and a positive y_max")
+        for value, _ in x_ticks:
+            if not x_range[0] <= value <= x_range[1]:
+                raise ValueError(f"x tick {value} is outside the x range {x_range}")
+        for value, _ in y_ticks:
+            if not 0 <= value <= y_max:
+                raise ValueError(f"y tick {value} is outside 0-{y_max}")
         super().__init__()
         self.x_range, self.y_max, self.plot_w, self.plot_h = x_range, y_max, width, height
         self.axes = VGroup(
             Line([0, 0, 0], [width, 0, 0], stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE),
             Line([0, 0, 0], [0, height, 0], stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE),
         )
+        self.ticks = VGroup()
+        for value, text in x_ticks:
+            at = self.to_point(value, 0)
+            mark = Line([at[0], 0, 0], [at[0], -0.08, 0], stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE)
+            self.ticks.add(VGroup(mark, mono(text, font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
+                                  .next_to(mark, DOWN, buff=0.06)))
+        for value, text in y_ticks:
+            at = self.to_point(self.x_range[0], value)
+            mark = Line([0, at[1], 0], [-0.08, at[1], 0], stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE)
+            self.ticks.add(VGroup(mark, mono(text, font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
+                                  .next_to(mark, LEFT, buff=0.06)))
         self.axis_labels = VGroup()
         if x_label:
-            self.axis_labels.add(label(x_label, font_size=theme.MIN_FONT_SIZE, color=theme.MUTED).next_to(self.axes[0], DOWN, buff=0.15))
+            below = VGroup(self.axes[0], *self.ticks[:len(x_ticks)])
+            self.axis_labels.add(label(x_label, font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
+                                 .next_to(below, DOWN, buff=0.15).set_x(width / 2))
         if y_label:
             self.axis_labels.add(label(y_label, font_size=theme.MIN_FONT_SIZE, color=theme.MUTED).next_to(self.axes[1], UP, buff=0.15).align_to(self.axes[1], LEFT))
-        self.add(self.axes, self.axis_labels)
+        self.add(self.axes, self.ticks, self.axis_labels)
         self.lines: dict[str, VMobject] = {}
         self.end_labels = VGroup()
         for name, points in series.items():
@@ -120,8 +144,15 @@ class LineChart(VGroup):
         self.add(self.end_labels)
 
     def to_point(self, x: float, y: float) -> list[float]:
+        """Where ``(x, y)`` is relative to the chart's origin, at the size it was built (see :meth:`point_at`)."""
         fx = (x - self.x_range[0]) / (self.x_range[1] - self.x_range[0])
         return [fx * self.plot_w, min(y / self.y_max, 1.0) * self.plot_h, 0.0]
+
+    def point_at(self, x: float, y: float) -> np.ndarray:
+        """Where ``(x, y)`` is on screen now: follows the axes wherever the chart was placed or scaled."""
+        origin, x_end, y_end = self.axes[0].get_start(), self.axes[0].get_end(), self.axes[1].get_end()
+        fx, fy = (np.array(self.to_point(x, y)[:2]) / [self.plot_w, self.plot_h])
+        return origin + fx * (x_end - origin) + fy * (y_end - origin)
 
     def _spread_labels(self, gap: float = 0.34) -> None:
         ordered = sorted(self.end_labels, key=lambda m: m.get_center()[1])

@@ -52,7 +52,8 @@ class SimTimeReadout(VGroup):
         super().__init__()
         self.decimals = decimals
         self.width_chars = digits + (decimals + 1 if decimals else 0)
-        self.cells = VGroup(*[SwapText("0", font_size=font_size, weight="BOLD") for _ in range(self.width_chars)])
+        self.cells = VGroup(*[SwapText("0", font_size=font_size, weight="BOLD", baseline=True)
+                              for _ in range(self.width_chars)])
         self.cells.arrange(RIGHT, buff=0.02)
         self.unit = label(unit, font_size=theme.LABEL_SIZE, color=theme.MUTED)
         number = VGroup(self.cells, self.unit).arrange(RIGHT, buff=0.1)

@@ -73,7 +73,7 @@ class QueueWidget(VGroup):
                 text.set_text(name or "·").move_to(slot)
                 text.set_opacity(1.0 if name else 0.0)
             else:
-                slot.set_fill(opacity=0.0).set_stroke(color=theme.GRID)
+                slot.set_fill(color=self.color_, opacity=0.0).set_stroke(color=theme.GRID)  # as built: no trace of before
                 text.set_text("·").move_to(slot)
                 text.set_opacity(0.0)
         left = self.count.get_left()

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from manim import Line, Rectangle, VGroup
+from manim import Line, Rectangle, Text, VGroup
 
 from scenes.kit import theme
-from scenes.kit.text import label
+from scenes.kit.text import descent, label
 
 __all__ = ["TableWidget"]
 
 
-DESCENDERS = set("gjpqy,;()")
-
-
-def _sit_on_baseline(cell: VGroup, baseline: float, descent: float) -> None:
-    """Put a text cell's baseline (not its centre) at ``baseline``, so a row reads level."""
-    bottom = baseline - (descent if DESCENDERS.intersection(cell.text if hasattr(cell, "text") else "") else 0.0)
+def _sit_on_baseline(cell: Text, baseline: float, *, font_size: float, weight: str) -> None:
+    """Put a text cell's baseline (not its centre or its foot) at ``baseline``, so a row reads level."""
+    bottom = baseline - descent(cell.text, font_size=font_size, weight=weight)
     cell.shift([0, bottom - cell.get_bottom()[1], 0])
 
 
@@ -37,7 +34,6 @@ class TableWidget(VGroup):
         head = [label(h, font_size=font_size, color=theme.MUTED, weight="BOLD") for h in header]
         body = [[label(c, font_size=font_size, color=highlight.get((i, j), theme.TEXT)) for j, c in enumerate(r)]
                 for i, r in enumerate(rows)]
-        descent = label("g", font_size=font_size).height - label("a", font_size=font_size).height
         widths = [max(cell.width for cell in [head[j]] + [r[j] for r in body]) + pad for j in range(len(header))]
         total_w = sum(widths)
         x_starts = [sum(widths[:j]) - total_w / 2 for j in range(len(widths))]
@@ -46,7 +42,7 @@ class TableWidget(VGroup):
             y = -i * row_height
             for j, cell in enumerate(cells):
                 cell.move_to([x_starts[j] + pad / 2 + cell.width / 2, y, 0])
-                _sit_on_baseline(cell, y - row_height * 0.22, descent)
+                _sit_on_baseline(cell, y - row_height * 0.22, font_size=font_size, weight="BOLD" if i == 0 else "NORMAL")
             self.rows_group.add(VGroup(*cells))
         band = Rectangle(width=total_w, height=row_height, fill_color=theme.PANEL, fill_opacity=1.0, stroke_width=0)
         rule = Line([-total_w / 2, -row_height / 2, 0], [total_w / 2, -row_height / 2, 0], stroke_color=theme.GRID, stroke_width=theme.THIN_STROKE)

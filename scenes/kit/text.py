@@ -10,7 +10,7 @@ from manim import ORIGIN, Text, VectorizedPoint, VGroup, VMobject
 
 from scenes.kit import theme
 
-__all__ = ["SwapText", "build_text", "heading", "label", "mono", "set_text_source", "text_source"]
+__all__ = ["SwapText", "build_text", "descent", "heading", "label", "mono", "set_text_source", "text_source"]
 
 
 def _check_size(font_size: float) -> None:
@@ -53,6 +53,19 @@ def mono(text: str, *, font_size: float = theme.LABEL_SIZE, color: str = theme.T
     return _text(text, theme.MONO, font_size, color, weight).copy()
 
 
+def descent(text: str, *, font_size: float = theme.LABEL_SIZE, weight: str = "NORMAL", monospace: bool = False) -> float:
+    """How far ``text``'s lowest ink hangs below its baseline (0 for "ace", more for "gap" or "φ").
+
+    Measured, not guessed from a list of letters: the text is built after an "H", whose foot is the baseline.
+    Place text by its baseline with ``text.get_bottom() + descent(...)`` so that a row of labels reads level.
+    """
+    built = _text("H" + text, theme.MONO if monospace else theme.FONT, font_size, theme.TEXT, weight)
+    ink = built.submobjects[1:]
+    if not ink:
+        return 0.0
+    return max(0.0, float(built.submobjects[0].get_bottom()[1] - VGroup(*ink).get_bottom()[1]))
+
+
 def heading(text: str, *, color: str = theme.TEXT) -> Text:
     """A beat heading at the top of the safe area."""
     return label(text, font_size=theme.HEADING_SIZE, color=color, weight="BOLD")
@@ -77,9 +90,10 @@ class SwapText(VGroup):
     """
 
     def __init__(self, text: str, *, font_size: float = theme.LABEL_SIZE, color: str = theme.TEXT,
-                 weight: str = "NORMAL", monospace: bool = True) -> None:
+                 weight: str = "NORMAL", monospace: bool = True, baseline: bool = False) -> None:
         _check_size(font_size)
         self._style = (theme.MONO if monospace else theme.FONT, font_size, weight)
+        self._baseline = baseline
         self._color = color
         self._outlines: dict[str, np.ndarray] = {}
         self.text, self.shown_color = text, color
@@ -89,13 +103,21 @@ class SwapText(VGroup):
         self.current.points = self._outline(text).copy()
 
     def _outline(self, text: str) -> np.ndarray:
-        """The glyph outlines of ``text`` (all glyphs as subpaths of one path), centred on the origin."""
+        """The glyph outlines of ``text`` (all glyphs as subpaths of one path), centred on the origin.
+
+        With ``baseline``, the height is centred as a digit's is instead of on the text's own box, so that
+        every string sits on one baseline: a lone "." or "," stays down where it belongs, "φ" hangs.
+        """
         if text not in self._outlines:
             font, size, weight = self._style
-            built = _text(text, font, size, self._color, weight)
-            glyphs = [m.points for m in built.family_members_with_points()]
-            points = np.concatenate(glyphs) if glyphs else np.zeros((0, 3))
-            self._outlines[text] = points - built.get_center()
+            built = _text(("0" if self._baseline else "") + text, font, size, self._color, weight)
+            glyphs = built.submobjects[1:] if self._baseline else [built]
+            points = [m.points for g in glyphs for m in g.family_members_with_points()]
+            points = np.concatenate(points) if points else np.zeros((0, 3))
+            center = VGroup(*glyphs).get_center() if glyphs else built.get_center()
+            if self._baseline:
+                center[1] = built.submobjects[0].get_center()[1]
+            self._outlines[text] = points - center
         return self._outlines[text]
 
     def set_text(self, text: str, color: str | None = None) -> "SwapText":

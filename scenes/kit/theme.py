@@ -8,6 +8,8 @@ color-vision deficiencies; meanings are never carried by color alone
 
 from __future__ import annotations
 
+from scenes.captions import CAPTION_BAND_SHARE
+
 __all__ = [
     "BACKGROUND", "PANEL", "GRID", "TEXT", "MUTED", "NODE", "MESSAGE", "SUCCESS", "FAILURE",
     "HIGHLIGHT", "ACCENT", "FONT", "MONO", "FONT_FAMILIES",
@@ -55,7 +57,9 @@ MIN_FONT_SIZE = 20
 SAFE_LEFT, SAFE_RIGHT = -6.4, 6.4
 SAFE_TOP, SAFE_BOTTOM = 3.6, -3.6
 CAPTION_Y = -3.2
-CONTENT_BOTTOM = -2.35  #: nothing but the caption goes below this line (a two-line caption reaches -2.4)
+#: nothing but the caption goes below this line (a two-line caption's top is at -2.4): the caption band, the
+#: bottom CAPTION_BAND_SHARE of the 8-unit-high frame
+CONTENT_BOTTOM = -4.0 + CAPTION_BAND_SHARE * 8.0
 HEADING_BAND = 0.5  #: height of the beat heading's band at the top of the safe area
 SIDE_PANEL_WIDTH = 3.6  #: the stage's right column (counters, legends, gauges)
 PANEL_GAP = 0.3  #: between the main stage and the side panel

@@ -37,9 +37,10 @@ from typing import Any
 from render.catalog import Catalog
 from render.delivery.captionfiles import chapter_lines
 from render.delivery.files import metadata_path
+from render.delivery.player import player_css, player_html, player_js, script_json
 from scenes.captions import Chapter
 
-__all__ = ["build_index", "render_html", "script_json"]
+__all__ = ["asset", "build_index", "render_html", "script_json"]
 
 TAGLINE = ("Short animated walkthroughs of system-design ideas — the kind that are easier to understand when you "
            "can see them move.")
@@ -74,6 +75,7 @@ def build_index(catalog: Catalog, out_dir: Path) -> dict[str, Any]:
             "blurb": e.blurb,
             "hook": e.hook,
             "featured": featured is not None and e.id == featured.id,
+            "fidelity": e.fidelity,
             "status": e.status,
             "video": None,
         }
@@ -90,23 +92,16 @@ def build_index(catalog: Catalog, out_dir: Path) -> dict[str, Any]:
                 "width": meta.get("width"),
                 "height": meta.get("height"),
                 "quality": meta.get("quality"),
+                "caption_style": meta.get("caption_style", "burned"),
                 "bytes": {name: info.get("bytes") for name, info in sorted(files.items())},
                 "chapters": meta.get("chapters", []),
                 "captions": meta.get("captions", []),
+                "checkpoints": meta.get("checkpoints", []),
                 "transcript": meta.get("transcript", ""),
             }
         entries.append(entry)
     return {"schema_version": 1, "count": len(entries), "featured": featured.id if featured else None,
             "explainers": entries}
-
-
-def script_json(data: Any) -> str:
-    """JSON that is safe inside an HTML ``<script>`` element (no ``<``, ``>``, ``&`` left raw)."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(raw, escaped)
-    return text
 
 
 def _size(n: int | None) -> str:
@@ -118,29 +113,26 @@ def _size(n: int | None) -> str:
 def _embed_snippet(entry: dict[str, Any]) -> str:
     video = entry["video"]
     size = f' width="{video["width"]}" height="{video["height"]}"' if video.get("width") else ""
+    shown = " default" if video.get("caption_style") == "track" else ""  # drawn captions: the track starts off
     return (
         f'<video controls preload="metadata" playsinline{size} poster="{video["poster"]}"'
         f' aria-label="{escape(entry["title"])}">\n'
         f'  <source src="{video["mp4"]}" type="video/mp4">\n'
-        f'  <track kind="captions" src="{video["captions_vtt"]}" srclang="en" label="English">\n'
+        f'  <track kind="captions" src="{video["captions_vtt"]}" srclang="en" label="English"{shown}>\n'
         f'  <track kind="chapters" src="{video["chapters_vtt"]}" srclang="en" label="Chapters">\n'
         f'</video>'
     )
 
 
 def _player(entry: dict[str, Any]) -> str:
-    video, vid = entry["video"], escape(entry["id"])
-    size = f' width="{int(video["width"])}" height="{int(video["height"])}"' if video.get("width") else ""
-    cues = {"captions": video["captions"], "chapters": video["chapters"]}
-    return (
-        f'<video id="video-{vid}" controls preload="metadata" playsinline{size} poster="{escape(video["poster"])}"'
-        f' aria-label="{escape(entry["title"])}">'
-        f'<source src="{escape(video["mp4"])}" type="video/mp4">'
-        f'<track kind="captions" srclang="en" label="English" src="{escape(video["captions_vtt"])}">'
-        f'<track kind="chapters" srclang="en" label="Chapters" src="{escape(video["chapters_vtt"])}">'
-        f'</video>'
-        f'<script type="application/json" id="cues-{vid}">{script_json(cues)}</script>'
-    )
+    """The card's player. At card size the caption band is cropped off the picture and the current caption is
+    text beneath it, large enough to read; in full screen the whole frame shows (drawn captions and all, or,
+    for a track rendition, the track), so no caption is ever shown twice. Drawn captions travel as a metadata
+    track (the player's CC menu does not offer them again); a track rendition's as a captions track."""
+    video = entry["video"]
+    files = {"mp4": video["mp4"], "poster": video["poster"], "captions_vtt": video["captions_vtt"],
+             "chapters_vtt": video["chapters_vtt"]}
+    return player_html(entry["id"], entry["title"], files, video, questions=False)
 
 
 def _ready_extras(entry: dict[str, Any]) -> str:
@@ -165,12 +157,18 @@ def _ready_extras(entry: dict[str, Any]) -> str:
         f'<details class="transcript"><summary>Transcript</summary><p>{escape(video["transcript"])}</p></details>'
         f'<details class="embed"><summary>Embed</summary>'
         f'<p class="hint">Host the MP4, both VTT files and the JPG beside your page (over http(s): browsers do not '
-        f'load caption files from disk). The frames already show the captions, so the track starts off; add '
-        f'<code>default</code> to show it from the start.</p>'
+        f'load caption files from disk). {_snippet_hint(entry)}</p>'
         f'<pre><code id="embed-{vid}">{escape(_embed_snippet(entry))}</code></pre>'
         f'<button type="button" class="copy" data-target="embed-{vid}">Copy snippet</button></details>'
         f'<ul class="downloads" aria-label="Downloads">{links}</ul>'
     )
+
+
+def _snippet_hint(entry: dict[str, Any]) -> str:
+    if entry["video"].get("caption_style") == "track":
+        return "The frames carry no captions: the track is on from the start."
+    return ("The frames already show the captions, so the track starts off; add <code>default</code> to show "
+            "it from the start.")
 
 
 def _card(entry: dict[str, Any]) -> str:
@@ -180,6 +178,9 @@ def _card(entry: dict[str, Any]) -> str:
         media, extras, status = _player(entry), _ready_extras(entry), "ready"
     else:
         media, extras, status = '<div class="soon"><span>Coming soon</span></div>', "", "planned"
+    if entry.get("fidelity"):
+        extras = (f'<details class="fidelity"><summary>What the model leaves out</summary>'
+                  f'<p dir="auto">{escape(entry["fidelity"])}</p></details>') + extras
     return (
         f'<article class="card" id="{escape(entry["id"])}" data-category="{escape(entry["category"])}" '
         f'data-status="{status}">'
@@ -232,6 +233,6 @@ def render_html(index: dict[str, Any]) -> str:
     """The gallery page for ``index`` (see :func:`build_index`), one self-contained HTML file."""
     cards = "\n".join(_card(e) for e in index["explainers"])
     ready = sum(1 for e in index["explainers"] if e["video"])
-    return asset("page.html").format(tagline=escape(TAGLINE), style=asset("style.css"), hero=_hero(index), ready=ready,
-                                     count=index["count"], filters=_filters(index), cards=cards,
-                                     script=asset("script.js"))
+    return asset("page.html").format(tagline=escape(TAGLINE), style=asset("style.css") + player_css(),
+                                     hero=_hero(index), ready=ready, count=index["count"], filters=_filters(index),
+                                     cards=cards, script=player_js() + asset("script.js"))

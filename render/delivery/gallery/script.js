@@ -39,15 +39,8 @@ for (const button of document.querySelectorAll("button.copy")) {
       .finally(() => setTimeout(() => { button.textContent = label; }, 1800));
   });
 }
-if (location.protocol === "file:") {
-  // Browsers refuse <track> files on file:// pages; add the same cues from the inline data.
-  document.getElementById("file-note").hidden = false;
-  for (const video of document.querySelectorAll("video")) {
-    const data = JSON.parse(document.getElementById("cues-" + video.id.slice(6)).textContent);
-    const captions = video.addTextTrack("captions", "English", "en");
-    for (const cue of data.captions) captions.addCue(new VTTCue(cue.start, cue.end, cue.text));
-    const chapters = video.addTextTrack("chapters", "Chapters", "en");
-    for (const ch of data.chapters) chapters.addCue(new VTTCue(ch.start, ch.end, ch.title));
-    captions.mode = "hidden";  // the frames show the captions already; the CC menu turns these on
-  }
+if (location.protocol === "file:") document.getElementById("file-note").hidden = false;
+for (const root of document.querySelectorAll("figure.player")) {
+  const video = root.querySelector("video");
+  setupPlayer(root, JSON.parse(document.getElementById("cues-" + video.id.slice(6)).textContent));
 }
