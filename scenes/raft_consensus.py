@@ -18,7 +18,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Circle, Create, FadeIn, FadeOut, Recta
 from manim.utils.space_ops import rotate_vector
 
 from scenes.kit import (ClientNode, Counter, CrashBolt, ExplainerScene, Flight, FlightLayer, LeaderCrown, Legend,
-                        LogCell, LogStrip, ServerNode, SimTimeReadout, TableWidget, label, route_between, theme)
+                        LogCell, LogStrip, ServerNode, SimTimeReadout, TableWidget, route_between, theme)
 
 __all__ = ["RaftConsensusScene"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manim import DOWN, LEFT, RIGHT, UP, Create, DashedLine, FadeIn, ValueTracker, VGroup, linear
+from manim import DOWN, RIGHT, UP, Create, DashedLine, FadeIn, ValueTracker, VGroup, linear
 
 from scenes.kit import (BarChart, ClockCursor, Counter, EventMarks, ExplainerScene, Legend, LevelGauge, LineChart,
                         Meter, TableWidget, TimelineLane, WindowBracket, label, layout, mark, mono, theme)
@@ -355,8 +355,8 @@ class RateLimitingScene(ExplainerScene):
                           x_label=f"seconds {start:g}–{end:g}: {self.p['overload_rate']:g} requests/s arrive",
                           y_label="admitted since overload began")
         layout.STAGE.inset(1.2, 0.4).place(chart)
-        pace = DashedLine(chart.to_point(start, 0), chart.to_point(end, (end - start) * rate),
-                          stroke_color=theme.MUTED, stroke_width=2.5, dash_length=0.1).shift(chart.axes.get_corner(DOWN + LEFT))
+        pace = DashedLine(chart.point_at(start, 0), chart.point_at(end, (end - start) * rate),
+                          stroke_color=theme.MUTED, stroke_width=2.5, dash_length=0.1)
         pace_label = label(f"{rate:g} per second", font_size=theme.MIN_FONT_SIZE, color=theme.MUTED)
         pace_label.next_to(pace.get_center(), DOWN + RIGHT, buff=0.15)
         self.caption(f"Sustained overload: {self.p['overload_rate']:g} requests every second.")

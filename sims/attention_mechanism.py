@@ -44,7 +44,8 @@ word's first position), X [n][d_model], heads (per head Q, K, V [n][d_k], scores
 where masked, weights [n][n], out [n][d_k] and focus_products [n][d_k], the terms q_focus[d] *
 k_j[d] of the focus row's dot products), concat [n][n_heads * d_k] and out [n][d_model]. summary:
 vocab, embeddings [V][d_model], W_Q, W_K, W_V [n_heads][d_model][d_k], W_O [n_heads * d_k][d_model],
-sqrt_d_k (the score divisor), focus_out (head 0's output for the focus token in the runs main,
+sqrt_d_k (the score divisor), n_scores (per sentence, the n * n query-key scores one head
+computes), focus_out (head 0's output for the focus token in the runs main,
 contrast, main_causal, contrast_causal) and focus_ranked (per run and head, the focus row as {index,
 token, weight} sorted by weight descending, ties by position) for captions such as "mostly river".
 """
@@ -66,8 +67,10 @@ __all__ = ["ALTERNATE_PARAMS",
 ]
 
 ID = "attention-mechanism"
-#: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"n_heads": 3}
+#: A second story for the shared tests: other sentences (six words, the focus word last in the main one, so its
+#: causal row equals the unmasked one) and three heads; every embedding and weight the video shows changes.
+ALTERNATE_PARAMS: dict[str, Any] = {"sentence": "she sat on the river bank", "contrast_sentence": "the bank approved my loan",
+                                    "n_heads": 3}
 MIN_TOKENS, MAX_TOKENS = 2, 8
 #: The four attention runs: (sentence_id, causal).
 RUNS = {"main": ("main", False), "contrast": ("contrast", False),
@@ -258,6 +261,7 @@ def simulate(seed: int, **params: Any) -> Trace:
     summary = {
         "vocab": vocab, "embeddings": weights.E, "W_Q": weights.W_Q, "W_K": weights.W_K, "W_V": weights.W_V,
         "W_O": weights.W_O, "sqrt_d_k": math.sqrt(p["d_k"]),
+        "n_scores": {sid: len(tokens) ** 2 for sid, tokens in sentences.items()},
         "focus_out": {name: list(run["heads"][0]["out"][run["focus_index"]]) for name, run in runs.items()},
         "focus_ranked": {name: [rank_focus_row(run, h) for h in range(p["n_heads"])] for name, run in runs.items()},
     }

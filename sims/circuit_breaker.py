@@ -49,7 +49,7 @@ lowest free slot first, or null), ``pool_used``, ``in_flight_b``, ``in_flight_c`
 ``summary.requests`` lists ``{id, t_ms, target, healthy_latency_ms}``. ``summary.series[lane]``
 samples every ``sample_ms`` from 0 to ``sim_ms`` the state after all events up to that time
 (``t_ms``, ``pool_used``, ``in_flight_b``, ``in_flight_c``, ``state``, ``fail_counter``) and
-counts over the trailing second (``c_ok_1s``, ``c_rejected_1s``, ``b_fast_fail_1s``).
+counts over the trailing second (``c_ok_last_s``, ``c_rejected_last_s``, ``b_fast_fail_last_s``).
 ``summary.transitions`` lists the breaker's ``{t_ms, from, to, reason, req_id}``.
 ``summary.lanes[lane]`` holds ``c_success_rate_outage`` (share of C requests arriving during the
 outage that succeed, null if none), ``b_calls_sent_outage`` (B calls started during the outage),
@@ -289,7 +289,8 @@ def run_lane(lane: str, requests: list[dict[str, Any]], p: Mapping[str, Any]) ->
 # ---------------------------------------------------------------- summaries
 def sample_series(lane: str, steps: list[dict[str, Any]], p: Mapping[str, Any]) -> list[dict[str, Any]]:
     """State after all events up to each sample time, and event counts over the trailing second."""
-    kinds = {("success", "C"): "c_ok_1s", ("pool_reject", "C"): "c_rejected_1s", ("fast_fail", "B"): "b_fast_fail_1s"}
+    kinds = {("success", "C"): "c_ok_last_s", ("pool_reject", "C"): "c_rejected_last_s",
+             ("fast_fail", "B"): "b_fast_fail_last_s"}
     counted = [(s["t_ms"], kinds[(s["event"], s["target"])]) for s in steps if (s["event"], s["target"]) in kinds]
     window = dict.fromkeys(kinds.values(), 0)
     has_breaker = lane == "breaker"

@@ -49,9 +49,10 @@ drawn_point (ring only: the index in points of each drawn key's owner point, whe
 walk stops). summary: hash "md5", nodes [{label, node_id, color_index}] (the added server last),
 keys (columns key and h_hex over all n_keys keys), drawn ([{index, key, h_hex, pos}] for the
 n_keys_drawn keys on screen, by index), table (rows "mod-N", "ring V=<low>", "ring V=<high>" with
-moved_on_add and max_over_mean before the addition: the closing table), expected (the published
+moved_on_add, and max_over_mean and ring_points (null for mod-N) before the addition: the closing table), expected (the published
 averages: ring_moved_on_add 1/(N+1), modn_moved_on_add N/(N+1), per_donor_on_add 1/(N(N+1)),
-share_cv_low and share_cv_high sqrt((N-1)/(N V+1))), add_label and remove_label. Beats: hook and
+share_cv_low and share_cv_high sqrt((N-1)/(N V+1))), add_label, remove_label and servers_after_add
+(N + 1, the server count the captions quote after the addition). Beats: hook and
 mod-N use modn_5/modn_6 (moved_fraction); the ring beat uses ring_low (drawn_point); "add F" uses
 ring_low_add (moved_fraction, donors); lopsided arcs use ring_low (load, arc_share, max_over_mean);
 virtual nodes use ring_high; "add F with vnodes" uses ring_high_add (moved_from); "remove C" uses
@@ -79,7 +80,8 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "consistent-hashing"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"n_nodes": 6, "add_label": "G", "remove_label": "D"}
+ALTERNATE_PARAMS: dict[str, Any] = {"n_nodes": 4, "add_label": "E", "remove_label": "B", "vnodes_high": 50,
+                                    "n_keys_drawn": 32}
 HASH_BITS = 128
 RING = 1 << HASH_BITS
 EVENTS = ("modn_5", "modn_6", "ring_low", "ring_low_add", "ring_high", "ring_high_add", "ring_high_remove")
@@ -316,7 +318,8 @@ def simulate(seed: int, **params: Any) -> Trace:
 
     by_event = {step["event"]: step for step in steps}
     table = [{"row": row, "moved_on_add": by_event[after]["moved_fraction"],
-              "max_over_mean": by_event[before]["max_over_mean"]}
+              "max_over_mean": by_event[before]["max_over_mean"],
+              "ring_points": len(by_event[before]["points"]) if by_event[before]["points"] else None}
              for row, before, after in (("mod-N", "modn_5", "modn_6"),
                                         (f"ring V={p['vnodes_low']}", "ring_low", "ring_low_add"),
                                         (f"ring V={p['vnodes_high']}", "ring_high", "ring_high_add"))]
@@ -335,5 +338,6 @@ def simulate(seed: int, **params: Any) -> Trace:
         "expected": expected,
         "add_label": add,
         "remove_label": remove,
+        "servers_after_add": n + 1,
     }
     return Trace(id=ID, seed=seed, params=p, steps=steps, summary=summary)

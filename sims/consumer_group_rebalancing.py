@@ -61,9 +61,9 @@ crash, evict, sync, heartbeat or tick), `group_state`, `generation`, `round` (0 
 generation, round, members, the assignor's `input`, sticky `target` and `assigned` output).
 `meta.partitions` names the partitions. `summary`: `event_times` (jittered), `evictions`
 ({member, crash_t, last_heartbeat, evict_t}), `phases` (heartbeat phase per member), `scoreboard`
-(one row per variant and rebalance: moved count, paused partition-ticks, rounds), and per variant
-`totals` (moved, paused partition-ticks, rebalances, final generation, max lag), `final_owner` and
-`final_topic_counts` (member -> topic -> count).
+(one row per variant and rebalance: moved count, paused partition-ticks, rounds, `duration_t` = end_t -
+start_t), and per variant `totals` (moved, paused partition-ticks, rebalances, final generation, max
+lag), `final_owner`, `final_topic_counts` (member -> topic -> count) and `final_counts` (member -> count).
 """
 
 from __future__ import annotations
@@ -621,12 +621,13 @@ def simulate(seed: int, **params: Any) -> Trace:
                       "members": tick["members"], "arrivals": dict(zip(names, row)), "arrived": dict(zip(names, cumulative))})
     evictions = [{**e, "evict_t": tick["t"]} for tick in timeline for e in tick["evict"]]
     summary = {"event_times": events, "evictions": evictions, "phases": phases,
-               "scoreboard": [], "totals": {}, "final_owner": {}, "final_topic_counts": {}}
+               "scoreboard": [], "totals": {}, "final_owner": {}, "final_topic_counts": {}, "final_counts": {}}
     for name, run in variants.items():
         for i, rb in enumerate(run["rebalances"]):
             summary["scoreboard"].append({
                 "variant": name, "index": i, "trigger": rb["trigger"], "member": rb["member"],
                 "start_t": rb["start_t"], "end_t": rb["end_t"], "rounds": rb["rounds"],
+                "duration_t": None if rb["end_t"] is None else rb["end_t"] - rb["start_t"],
                 "moved": None if rb["moved"] is None else len(rb["moved"]),
                 "paused_partition_ticks": rb["paused_partition_ticks"]})
         last = run["steps"][-1]
@@ -644,6 +645,7 @@ def simulate(seed: int, **params: Any) -> Trace:
                 topic = next(t for t in p["topics"] if t[0] == pname[0])
                 counts.setdefault(m, {t: 0 for t in sorted(p["topics"])})[topic] += 1
         summary["final_topic_counts"][name] = counts
+        summary["final_counts"][name] = {m: sum(c.values()) for m, c in counts.items()}
     meta = {"partitions": [{"name": partition_name(tp), "topic": tp[0], "index": tp[1]} for tp in parts]}
     return Trace(id=ID, seed=seed, params=p, steps=steps, summary=summary,
                  extra={"meta": meta, "variants": variants})

@@ -52,7 +52,10 @@ latest_acked_value, latest_acked_ts, stale, pending}] (a read still unanswered a
 with null results), stale_reads (ids), lost_writes ([{write, beaten_by}]: acknowledged writes that
 a concurrent write with a larger stamp overrode, where neither write's replica had seen the other
 write, directly or through later versions, when it accepted its own; beaten_by is the earliest
-such write), ae_rounds ([{t_ms, msg_ids}]), repairs (anti-entropy deliveries that changed a store:
+such write), conflicts (the same pairs with the numbers the captions quote: later_by_ms, the loser's
+write time minus the winner's; stamp_behind_ms and clock_behind_ms, how far the loser's stamp and its
+replica's clock were behind the winner's; overwritten_ms, when the loser's own replica applied a
+newer version, or null), ae_rounds ([{t_ms, msg_ids}]), repairs (anti-entropy deliveries that changed a store:
 [{t_ms, msg_id, replica, write_id}]), diverged_intervals ([[from_ms, to_ms]] while replicas
 disagree), converged_ms (when the last disagreement ended), max_diverged_ms, write_latency_ms and
 final ({key: {value, ts, write_id}}). Beats: the hook and stale reads use writes w1 and reads
@@ -83,7 +86,8 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "eventual-consistency"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"anti_entropy_ms": 1200, "repl_delay_ms": [60, 300]}
+ALTERNATE_PARAMS: dict[str, Any] = {"anti_entropy_ms": 1200, "repl_delay_ms": [60, 300],
+                                    "clock_skew_ms": {"US": 0, "EU": 0, "AP": -60}}
 EVENTS = ("write", "send", "apply", "ignore_older", "drop", "ae_round", "read", "read_wait", "read_forward",
           "read_serve", "read_return")
 DELIVER, ANTI_ENTROPY, WRITE, READ = range(4)  # same-ms order of event kinds
@@ -542,6 +546,24 @@ def lost_writes(writes: list[dict[str, Any]], history: dict[str, frozenset[str]]
     return lost
 
 
+def conflicts(lost: list[dict[str, str]], writes: list[dict[str, Any]], steps: list[dict[str, Any]],
+              skew: dict[str, int]) -> list[dict[str, Any]]:
+    """The numbers a viewer is told about each lost write: how much later in real time it was written than
+    the write that beat it, how far behind its stamp was, how far behind its replica's clock ran, and when
+    its own replica overwrote it (null if it never did)."""
+    by_id = {w["id"]: w for w in writes}
+    out = []
+    for pair in lost:
+        loser, winner = by_id[pair["write"]], by_id[pair["beaten_by"]]
+        overwritten = next((st["t_ms"] for st in steps if st["event"] == "apply" and st["replica"] == loser["replica"]
+                            and st["t_ms"] >= loser["t_ms"] and newer(st["ts"], loser["ts"])), None)
+        out.append({**pair, "later_by_ms": loser["t_ms"] - winner["t_ms"],
+                    "stamp_behind_ms": winner["ts"][0] - loser["ts"][0],
+                    "clock_behind_ms": skew[winner["replica"]] - skew[loser["replica"]],
+                    "overwritten_ms": overwritten})
+    return out
+
+
 def diverged_intervals(steps: list[dict[str, Any]], sim_ms: int) -> list[list[int]]:
     """Spans of time during which the replicas held more than one version."""
     spans: list[list[int]] = []
@@ -597,6 +619,7 @@ def simulate(seed: int, **params: Any) -> Trace:
         "reads": reads,
         "stale_reads": [r["id"] for r in reads if r["stale"]],
         "lost_writes": lost_writes(writes, world.history),
+        "conflicts": conflicts(lost_writes(writes, world.history), writes, world.steps, p["clock_skew_ms"]),
         "ae_rounds": world.ae_rounds,
         "repairs": world.repairs,
         "diverged_intervals": spans,

@@ -76,7 +76,7 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "heartbeat-failure-detection"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"timeouts_s": [1.2, 3.5], "phi_threshold": 6.0}
+ALTERNATE_PARAMS: dict[str, Any] = {"timeouts_s": [1.2, 3.5], "phi_threshold": 6.0, "stall_s": 3.0, "crash_at_s": 22.0}
 MAX_NODES = 6
 MAX_SAMPLES = 6000
 EVENT_ORDER = ("crash", "stall_start", "stall_end", "suspect", "clear", "arrival")

@@ -70,7 +70,8 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "kafka-topic-partitioning"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"partitions": 4, "repartition_to": 6, "consumers": 3}
+ALTERNATE_PARAMS: dict[str, Any] = {"partitions": 2, "repartition_to": 3, "consumer_counts": [1, 2, 3],
+                                    "sticky_batch": 2}
 MURMUR2_SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK32 = 0xFFFFFFFF

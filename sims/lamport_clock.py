@@ -53,7 +53,9 @@ and ``concurrent_but_ordered``. Each step replays one event in real-time order: 
 quote: ``n_events``, ``n_messages``, ``max_lamport``, ``chain_length``, ``ordered_pairs``,
 ``concurrent_but_ordered``, ``concurrent_gap``, ``skew_reversal_s`` (send reading minus receive
 reading of the skew pair, or null), ``request_msg`` and ``reply_msg`` (message ids, null for a
-script).
+script), ``skew_msg`` (the skew pair's message id), ``skew_gap_s`` (how far the receiver's wall
+clock is behind the sender's) and ``skew_delay_s`` (that message's delay), all three null without
+a skew pair.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def _check_script(value: Any) -> list[dict[str, Any]]:
     for i, item in enumerate(value):
         if not isinstance(item, dict) or "proc" not in item or "kind" not in item:
             raise ValueError(f"entry {i}: expected {{proc, kind, peer|msg}}, got {item!r}")
-        kind, proc = item["kind"], item["proc"]
+        kind = item["kind"]
         allowed = {"local": {"proc", "kind"}, "send": {"proc", "kind", "peer"},
                    "recv": {"proc", "kind", "msg"}}.get(kind)
         if allowed is None:
@@ -393,6 +395,7 @@ def simulate(seed: int, **params: Any) -> Trace:
     stats = pair_stats(events)
     by_id = {e["id"]: e for e in events}
     labelled = {m["label"]: m["id"] for m in messages_out if m["label"]}
+    skew_msg = next((m for m in messages_out if skew and m["send_event"] == skew[0]), None)
     summary = {
         "n_events": len(events), "n_messages": len(messages_out),
         "max_lamport": max((e["lamport"] for e in events), default=0), "chain_length": len(chain),
@@ -400,6 +403,10 @@ def simulate(seed: int, **params: Any) -> Trace:
         "concurrent_gap": by_id[pair[1]]["lamport"] - by_id[pair[0]]["lamport"] if pair else None,
         "skew_reversal_s": by_id[skew[0]]["phys"] - by_id[skew[1]]["phys"] if skew else None,
         "request_msg": labelled.get("request"), "reply_msg": labelled.get("reply"),
+        "skew_msg": skew_msg["id"] if skew_msg else None,
+        "skew_gap_s": (p["skews_s"][by_id[skew[0]]["proc"] - 1] - p["skews_s"][by_id[skew[1]]["proc"] - 1]
+                       if skew else None),
+        "skew_delay_s": skew_msg["recv_t"] - skew_msg["send_t"] if skew_msg else None,
     }
     extra = {"processes": [f"P{i}" for i in range(1, p["n_procs"] + 1)], "events": events,
              "messages": messages_out, "total_order": total_order(events),

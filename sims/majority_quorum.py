@@ -55,7 +55,8 @@ read set and fresh holders in read-set order, versions and up after it. Run summ
 writes, stale_reads, unavailable, probe_reads, probe_stale, first_stale_op,
 first_single_overlap_op, writes_survive (N - w), reads_survive (N - r) and
 predicted_probe_stale = C(N - w, r) / C(N, r), the hypergeometric chance that a read before
-propagation misses every fresh replica.
+propagation misses every fresh replica, and probe_stale_rate = probe_stale / probe_reads (null
+without probes), the share measured in this run.
 """
 
 from __future__ import annotations
@@ -291,7 +292,8 @@ def run_config(ops: Sequence[Mapping[str, Any]], n: int, r: int, w: int, lag: in
             close(entry)
         t += 1
     summary = {**counts, "first_stale_op": first_stale, "first_single_overlap_op": first_single,
-               "writes_survive": n - w, "reads_survive": n - r, "predicted_probe_stale": miss_probability(n, r, w)}
+               "writes_survive": n - w, "reads_survive": n - r, "predicted_probe_stale": miss_probability(n, r, w),
+               "probe_stale_rate": counts["probe_stale"] / counts["probe_reads"] if counts["probe_reads"] else None}
     return steps, summary
 
 

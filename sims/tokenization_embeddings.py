@@ -45,7 +45,7 @@ and aside: the same fields for aside_text, a second word to show unknown charact
 (tokens, ids, table [V][d_embed], rows); "neighbours" (query, query_id, cosines [V], top =
 {token, id, cosine} best first without the query, bottom = the lowest such entry, related = the
 other tokens that contain the query string, each with its cosine and rank among the neighbours).
-summary: vocab, merges [[left, right]], final_splits, encoded_ids, aside_ids, top_neighbours,
+summary: vocab, vocab_size (V), merges [[left, right]], final_splits, encoded_ids, aside_ids, top_neighbours,
 stop_reason ("max_merges" or "no_pairs"), first_tie (merge_index of the first merge with a tie,
 or null), total_tokens (the corpus token total at the split and after every merge).
 """
@@ -68,8 +68,10 @@ __all__ = ["ALTERNATE_PARAMS",
 ]
 
 ID = "tokenization-embeddings"
-#: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"encode_text": "pugs", "top_k": 4}
+#: A second story for the shared tests: the classic low/lower/newest/widest corpus (a tie at the very first
+#: merge, training stopped by max_merges), a longer new word and an aside with an unknown letter.
+ALTERNATE_PARAMS: dict[str, Any] = {"corpus": [["low", 5], ["lower", 2], ["newest", 6], ["widest", 3]], "max_merges": 6,
+                                    "encode_text": "lowest", "aside_text": "glow", "neighbour_query": "low"}
 _WORD = re.compile(r"[a-z]{1,16}")
 _TEXT = re.compile(r"[a-z]{1,16}( [a-z]{1,16}){0,7}")
 
@@ -296,7 +298,7 @@ def simulate(seed: int, **params: Any) -> Trace:
     events = [split, *merge_records, {"event": "encode", **encoded, "aside": aside}, lookup, near]
     steps = [{"t": t, **record} for t, record in enumerate(events)]
     summary = {
-        "vocab": vocab, "merges": merges, "final_splits": [list(s) for s in final.splits],
+        "vocab": vocab, "vocab_size": len(vocab), "merges": merges, "final_splits": [list(s) for s in final.splits],
         "encoded_ids": encoded["ids"], "aside_ids": aside["ids"], "top_neighbours": near["top"],
         "stop_reason": "max_merges" if len(merges) == p["max_merges"] else "no_pairs",
         "first_tie": next((r["merge_index"] for r in merge_records if r["tied"]), None),

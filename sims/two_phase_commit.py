@@ -82,7 +82,8 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "two-phase-commit"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"participants": ["orders", "payments", "inventory", "shipping"]}
+ALTERNATE_PARAMS: dict[str, Any] = {"participants": ["orders", "payments", "inventory", "shipping"],
+                                    "latency_ms": [15, 40]}
 COORDINATOR = "coordinator"
 EVENTS = ("send", "deliver", "drop", "lock", "log_write", "vote", "decide", "apply", "unlock", "crash", "recover",
           "timeout", "ask_peers")

@@ -76,7 +76,7 @@ __all__ = ["ALTERNATE_PARAMS",
 
 ID = "write-ahead-log"
 #: A second story for the shared tests: other params that still tell it.
-ALTERNATE_PARAMS: dict[str, Any] = {"accounts": {"A": 120, "B": 40}}
+ALTERNATE_PARAMS: dict[str, Any] = {"accounts": {"A": 120, "B": 40}, "amounts": [25, 15], "fsync_ms": 8}
 EVENTS = ("begin", "update", "commit", "fsync", "ack", "page_write", "wal_force", "checkpoint", "truncate", "crash",
           "classify", "redo_apply", "redo_skip", "undo", "end")
 PHASES = ("normal", "crash", "analysis", "redo", "undo", "done")

@@ -21,6 +21,7 @@ sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 SCRATCH = Path(tempfile.gettempdir()) / "explainers-tests"
 os.environ.setdefault("XDG_CACHE_HOME", str(SCRATCH / "cache"))
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(SCRATCH / "hypothesis-home")  # its constants cache too
 
 import ast  # noqa: E402 - after the settings above, which the project's imports must see
 import json  # noqa: E402
@@ -31,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping  # noqa: E402
 
 import pytest  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
 from render.build.job import render_one  # noqa: E402
@@ -38,6 +40,7 @@ from render.build.plan import make_trace  # noqa: E402
 from render.build.settings import RenderSettings  # noqa: E402
 from render.catalog import PROJECT_ROOT, Explainer, load_catalog  # noqa: E402
 
+set_hypothesis_home_dir(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
 hypothesis_settings.register_profile("scratch", database=DirectoryBasedExampleDatabase(str(SCRATCH / "hypothesis")))
 hypothesis_settings.load_profile("scratch")
 
@@ -68,25 +71,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-#: Modules that share the session's featured preview render (and module-scoped clusters, browsers, renders):
-#: run each set on one xdist worker, so that the shared renders happen once.
-SHARED_RENDER_GROUPS = {"test_delivery": "preview", "test_dask": "preview", "test_gallery_browser": "preview",
-                        "test_performance": "preview", "test_drawparts": "preview", "test_reliability": "reliability",
-                        "test_hardening": "hardening", "test_scorm": "preview"}
+#: The module- and session-scoped fixtures that make a render (or a cluster, a browser on a gallery) worth
+#: sharing, by (module, fixture name): the tests that use one run on one xdist worker, so it is made once.
+#: "*" is any module. A test that uses none of them is scheduled on its own.
+SHARED_FIXTURE_GROUPS = {("*", "rate_limiting_preview"): "preview", ("test_dask", "cluster"): "preview",
+                         ("test_gallery_browser", "browser"): "preview", ("test_scorm", "browser"): "preview",
+                         ("test_reliability", "reference"): "reliability", ("test_hardening", "rendered"): "hardening"}
 
 
+def xdist_group_of(module: str, fixturenames: Iterable[str], params: Mapping[str, Any]) -> str | None:
+    """The group a test runs in under ``--dist loadgroup`` (None: anywhere): the shared fixture it uses, or
+    in the shared suite, its explainer (whose test-quality render and runs are made once per worker)."""
+    names = set(fixturenames)
+    for (where, fixture), group in SHARED_FIXTURE_GROUPS.items():
+        if where in ("*", module) and fixture in names:
+            return group
+    if module == "test_explainers":
+        explainer = params.get("rendered") or params.get("explainer_id")
+        return f"explainer-{explainer}" if explainer else None
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group tests for ``pytest -n 2 --dist loadgroup``: each set of modules sharing a render on one worker,
-    and every test of one explainer in the shared suite together (its render fixture is per explainer)."""
+    """Mark each test with its :func:`xdist_group_of` for ``pytest -n 2 --dist loadgroup``."""
     for item in items:
         module = item.module.__name__ if item.module else ""
         params = getattr(getattr(item, "callspec", None), "params", {})
-        group = SHARED_RENDER_GROUPS.get(module)
-        if group is None and "rate_limiting_preview" in getattr(item, "fixturenames", ()):
-            group = "preview"
-        if group is None and module == "test_explainers":
-            explainer = params.get("rendered") or params.get("explainer_id")
-            group = f"explainer-{explainer}" if explainer else None
+        group = xdist_group_of(module, getattr(item, "fixturenames", ()), params)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 
@@ -168,7 +180,9 @@ def state_difference(drawn: Mapping[str, Any], jumped: Mapping[str, Any], tolera
 
 
 # --- every number from the trace -------------------------------------------------------------------------
-NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<=[A-Za-z])\d+")
+#: A number as a caption states it; a minus sign ("-" or "\u2212") counts when it starts the number ("lag \u22120.08"),
+#: not when it joins two ("12-36").
+NUMBER = re.compile(r"(?:(?<![\w.])[-\u2212](?=\d))?(?<![\w.])\d+(?:\.\d+)?|(?<=[A-Za-z])\d+")
 
 
 def numbers_of(value: Any, found: set[float] | None = None) -> set[float]:
@@ -182,7 +196,8 @@ def numbers_of(value: Any, found: set[float] | None = None) -> set[float]:
         if isinstance(item, (int, float)):
             found.add(float(item))
         elif isinstance(item, str):
-            found.update(float(n) for n in re.findall(r"\d+(?:\.\d+)?", item))
+            for n in re.findall(r"[-\u2212]?\d+(?:\.\d+)?", item):  # "-3" in a string is -3, and 3 for "12-3"
+                found.update({float(n.replace("\u2212", "-")), abs(float(n.replace("\u2212", "-")))})
         elif isinstance(item, dict):
             stack.extend(item.values())
             stack.extend(item.keys())
@@ -193,7 +208,7 @@ def numbers_of(value: Any, found: set[float] | None = None) -> set[float]:
 
 def _stated(number: str, known: Iterable[float]) -> bool:
     """Whether ``number`` as written (with its decimals) is some known value, rounded as shown, or a percentage."""
-    value = float(number)
+    value = float(number.replace("\u2212", "-"))
     decimals = len(number.partition(".")[2])
     for k in known:
         for shown in (k, k * 100):

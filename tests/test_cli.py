@@ -150,7 +150,7 @@ def test_list_with_custom_catalog(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = run("--catalog", str(path), "list")
     assert result.exit_code == 0, result.output
-    assert "1 explainers (0 ready)" in result.stdout
+    assert "1 explainers (1 ready)" in result.stdout
     assert "Only One" in result.stdout and "rate-limiting" not in result.stdout
 
 

@@ -22,6 +22,7 @@ from render.delivery.gallery import script_json
 from render.delivery.probe import probe
 from render.delivery.verify import Check, TimedText, check_description, verify_video
 from scenes.captions import Chapter, Cue
+from conftest import xdist_group_of
 
 TARGET_S = 100
 CHECKS = [
@@ -39,6 +40,22 @@ def checks(rate_limiting_preview: Path) -> dict[str, Check]:
 
 def test_verify_runs_every_check(checks: dict[str, Check]) -> None:
     assert list(checks) == CHECKS
+
+
+def test_runs_on_the_worker_that_holds_the_preview(request: pytest.FixtureRequest, checks: dict[str, Check]) -> None:
+    """Under ``-n 2 --dist loadgroup`` the tests of the shared preview run on one worker: their node ids carry
+    the group (marks added after xdist has read them group nothing, and each worker renders its own)."""
+    if getattr(request.config.option, "loadgroup", False):  # set on xdist's workers only
+        assert request.node.nodeid.endswith("@preview"), request.node.nodeid
+    assert checks
+
+
+def test_a_test_is_grouped_by_the_shared_fixture_it_uses() -> None:
+    assert xdist_group_of("test_cli", ["tmp_path", "rate_limiting_preview"], {}) == "preview"
+    assert xdist_group_of("test_hardening", ["rendered", "tmp_path"], {}) == "hardening"
+    assert xdist_group_of("test_explainers", ["rendered"], {"rendered": "raft-consensus"}) == "explainer-raft-consensus"
+    assert xdist_group_of("test_explainers", ["tmp_path"], {}) is None
+    assert xdist_group_of("test_performance", ["tmp_path"], {"explainer_id": "raft-consensus"}) is None
 
 
 @pytest.mark.parametrize("name", CHECKS)

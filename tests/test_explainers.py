@@ -197,4 +197,8 @@ def test_the_number_checks_can_fail() -> None:
         "'A limit of 9 per 8 s.' states 9, which is not in the trace"]
     assert caption_number_problems(["S7 leads."], trace, meta)
     assert caption_number_problems(["0.55 of it"], trace, meta)
+    signed = {**trace, "summary": {"grad": -0.0794, "span": "12-36"}}
+    assert not caption_number_problems(["The gradient is \u22120.0794, then -0.08; seconds 12-36."], signed, meta)
+    assert caption_number_problems(["The gradient is 0.0794."], signed, meta)  # the sign is part of the number
+    assert caption_number_problems(["A gap of -4 s."], trace, meta)
     assert digits_in_string_literals('"""Doc 1."""\nx = "limit 8"\ny = f"{z:.2f} s"\n') == [(2, "limit 8")]

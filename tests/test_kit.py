@@ -107,7 +107,7 @@ def test_line_chart_points_follow_the_chart_wherever_it_goes() -> None:
     chart = LineChart({"a": [(0, 0), (5, 2), (10, 4)]}, x_range=(0, 10), y_max=4, width=5.0, height=2.0,
                       x_label="seconds", x_ticks=[(0, "0 s"), (10, "10 s")], y_ticks=[(4, "4")])
     chart.scale(0.6).move_to([3.0, -1.0, 0])
-    assert np.allclose(chart.point_at(5, 2), chart.lines["a"].get_points()[3])  # the middle corner
+    assert np.allclose(chart.point_at(5, 2), chart.lines["a"].points[3])  # the middle corner
     assert np.allclose(chart.point_at(10, 4), chart.lines["a"].get_end())
     x_tick_0, x_tick_10, y_tick = chart.ticks
     assert abs(x_tick_10[1].get_center()[0] - chart.point_at(10, 0)[0]) < 1e-6

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -76,7 +75,7 @@ def _frame_hashes(explainer_id: str, fast: bool, upto: int) -> tuple[list[str], 
 def test_speedups_draw_manims_pixels(explainer_id: str) -> None:
     stock, _ = _frame_hashes(explainer_id, fast=False, upto=14)
     fast, hits = _frame_hashes(explainer_id, fast=True, upto=14)
-    assert len(stock) > 50
+    assert len(stock) > 25  # runs of identical frames: the range draws a real stretch of the video
     assert fast == stock
     assert hits > 0  # the cache was used, not bypassed
 

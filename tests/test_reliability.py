@@ -44,7 +44,6 @@ import render.delivery.frames
 import render.engine.draw
 import render.fsio
 from render.build.cache import Cache, cache_root
-from render.build.index import write_index
 from render.build.job import DRAWN, work_name
 from render.build.lock import LOCK_NAME, OutDirLock, sweep_work_dirs
 from render.build.plan import content_hash, make_trace

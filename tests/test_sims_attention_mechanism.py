@@ -599,3 +599,20 @@ def test_bad_seed(seed: Any) -> None:
     with pytest.raises(ParamError) as err:
         am.simulate(seed)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(tr: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py): how many
+    scores one head computes for the main sentence; the word the focus word weights most (head 0, main sentence);
+    which words the focus word may attend to under the causal mask (contrast sentence)."""
+    steps = {st["event"]: st for st in tr["steps"]}
+    main, causal = steps["mix"], steps["causal"]
+    n = len(main["tokens"])
+    row = main["heads"][0]["weights"][main["focus_index"]]
+    top = max(range(n), key=lambda j: (row[j], -j))
+    return [str(n * n), main["tokens"][top], ", ".join(causal["tokens"][:causal["focus_index"] + 1])]
+
+
+def test_checkpoint_answers_for_the_catalog_run() -> None:
+    assert checkpoint_answers(catalog_trace()) == ["25", "river", "the, bank"]

@@ -630,3 +630,39 @@ def test_bad_seed(seed: Any) -> None:
     with pytest.raises(ParamError) as err:
         bp.simulate(seed)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's checkpoints
+def shown(x: float, digits: int = 3) -> str:
+    """A number as the scene prints it: ``digits`` significant digits, trailing zeros dropped, a true minus."""
+    if x == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{decimals}f}"
+    if len(text.lstrip("-").replace(".", "").lstrip("0")) > digits and decimals > 0:
+        text = f"{x:.{decimals - 1}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace("-", "−")
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    which output adds more to the loss; whether the first input weight's gradient is smaller than that of the
+    hidden-to-output weight on the larger miss; that weight after the update."""
+    s0, net = trace["steps"][0], trace["summary"]["network"]
+    inputs, hidden, outputs = net["neurons"][:2], net["neurons"][2:4], net["neurons"][4:]
+    worse = max(range(2), key=lambda k: s0["loss_terms"][k])
+    miss = max(range(2), key=lambda k: abs(s0["dE_dout_o"][k]))
+    edge = {(e["from"], e["to"]): e["name"] for e in net["edges"]}
+    w_out, w_in = edge[(hidden[0], outputs[miss])], edge[(inputs[0], hidden[0])]
+    smaller = abs(s0["grads"][w_in]) < abs(s0["grads"][w_out])
+    w, g, lr = s0["weights"][w_out], s0["grads"][w_out], trace["params"]["learning_rate"]
+    options = (w - lr * g, w + lr * g, w - g)
+    digits = next((d for d in range(3, 9) if len({shown(v, d) for v in options}) == 3), 8)
+    assert math.isclose(s0["weights_after"][w_out], options[0], rel_tol=1e-12)
+    return [outputs[worse], "smaller" if smaller else "bigger", shown(s0["weights_after"][w_out], digits)]
+
+
+def test_checkpoint_answers_for_the_worked_example() -> None:
+    assert checkpoint_answers(catalog_trace()) == ["o1", "smaller", "0.359"]

@@ -605,3 +605,21 @@ def test_limits_just_inside_are_accepted() -> None:
     for params in [{"partition_start": 8}, {"partition_start": 12}, {"partition_end": 30}, {"duration": 42},
                    {"schedule": "random", "duration": 56}, {"schedule": "random", "n_random_ops": 10, "duration": 48}]:
         check_all(fresh(1, **params))
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    what CP does with the minority's write, what AP's majority read returns, which value survives the heal."""
+    beats, minority = trace["beats"], trace["sides"]["minority"]
+    ops = {op["id"]: op for op in trace["ops"]}
+    steps = {mode: trace["steps"][run["steps_from"]:run["steps_to"]] for mode, run in trace["runs"].items()}
+    results = {mode: {r["op_id"]: r for s in st for r in s["results"]} for mode, st in steps.items()}
+    write = ops[beats["split_write_minority"]]
+    assert write["replica"] in minority and results["cp"][write["id"]]["outcome"] == "refused"
+    read = ops[beats["split_read_majority"]]
+    # AP answers from the replica's own copy at the moment of the read
+    local = steps["ap"][read["t"]]["replicas"][read["replica"]]["value"]
+    assert results["ap"][read["id"]]["returned"] == local
+    acked = [w for w in trace["runs"]["ap"]["writes"] if w["acked"]]
+    survivor = max(acked, key=lambda w: tuple(w["stamp"]))["value"]
+    return ["refuses it", str(local), str(survivor)]

@@ -213,8 +213,8 @@ def check_summary(d: dict[str, Any]) -> None:
             counters = [s["breaker"]["fail_counter"] for s in steps] + [0]
             assert [x["state"] for x in series] == [states[i] for i in last]
             assert [x["fail_counter"] for x in series] == [counters[i] for i in last]
-        for field, event, target in [("c_ok_1s", "success", "C"), ("c_rejected_1s", "pool_reject", "C"),
-                                     ("b_fast_fail_1s", "fast_fail", "B")]:
+        for field, event, target in [("c_ok_last_s", "success", "C"), ("c_rejected_last_s", "pool_reject", "C"),
+                                     ("b_fast_fail_last_s", "fast_fail", "B")]:
             hits = np.cumsum([0] + [s["event"] == event and s["target"] == target for s in steps])
             assert [x[field] for x in series] == (hits[last + 1] - hits[gone + 1]).tolist()
         stats = summ["lanes"][lane]
@@ -327,7 +327,7 @@ CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("4-6 breaker", lambda d: _step(d, "breaker", lambda s: s["event"] == "timeout")["breaker"].update(
         fail_counter=0)),
     ("7 no-breaker lane", lambda d: d["steps"][0].update(breaker={"state": "closed"})),
-    ("summary", lambda d: d["summary"]["series"]["breaker"][120].update(c_ok_1s=0)),
+    ("summary", lambda d: d["summary"]["series"]["breaker"][120].update(c_ok_last_s=0)),
     ("summary", lambda d: d["summary"]["lanes"]["breaker"].update(fast_fails=1)),
     ("summary", lambda d: d["summary"]["highlights"].update(trip_t_ms=8000)),
 ]
@@ -589,7 +589,8 @@ def test_trace_contract() -> None:
     assert set(d["steps"][0]) == {"lane", "t_ms", "seq", "event", "req_id", "target", "latency_ms", "trial",
                                   "transition", "slots", "pool_used", "in_flight_b", "in_flight_c", "breaker"}
     assert set(d["summary"]["series"]["breaker"][0]) == {"t_ms", "pool_used", "in_flight_b", "in_flight_c", "state",
-                                                          "fail_counter", "c_ok_1s", "c_rejected_1s", "b_fast_fail_1s"}
+                                                          "fail_counter", "c_ok_last_s", "c_rejected_last_s",
+                                                          "b_fast_fail_last_s"}
 
 
 # ---------------------------------------------------------------- determinism, isolation, parameters
@@ -651,3 +652,21 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         cb.simulate(-1)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's questions
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    Catalog's success share without a breaker (to the nearest ten percent, kept within 10-90), how long a
+    call to Payments takes once the breaker is open, and when the breaker closes after the outage."""
+    summary = trace["summary"]
+    rate = summary["lanes"]["no_breaker"]["c_success_rate_outage"] or 0.0
+    trip = summary["highlights"]["trip_t_ms"]
+    fast = [s for s in trace["steps"] if s["lane"] == "breaker" and s["event"] == "fast_fail" and s["t_ms"] >= trip]
+    assert fast and all(s["latency_ms"] == 0 for s in fast), "an open breaker answers at once"
+    answers = [f"about {min(max(round(rate * 10) * 10, 10), 90)}%",
+               f"{fast[0]['latency_ms']} ms: it fails fast with a fallback"]
+    close = summary["highlights"]["close_t_ms"]
+    if close is not None:
+        answers.append(f"at {close / 1000:.1f} s, when a trial succeeds")
+    return answers

@@ -135,6 +135,8 @@ def check_structure(data: dict[str, Any]) -> None:
                                             ("ring_high", "ring_high_add")]):
         assert row["moved_on_add"] == by[after]["moved_fraction"]
         assert row["max_over_mean"] == by[before]["max_over_mean"]
+    assert [row["ring_points"] for row in table] == [None, n * p["vnodes_low"], n * p["vnodes_high"]]
+    assert summary["servers_after_add"] == n + 1
     exp = summary["expected"]
     assert math.isclose(exp["ring_moved_on_add"], 1 / (n + 1)) and math.isclose(exp["modn_moved_on_add"], n / (n + 1))
     assert math.isclose(exp["per_donor_on_add"], 1 / (n * (n + 1)))
@@ -191,7 +193,7 @@ def check_accounting(data: dict[str, Any]) -> None:
     """Invariant 5 (and the moved lists): loads, shares and moved counts add up."""
     n_keys, by = data["params"]["n_keys"], _steps(data)
     for step in data["steps"]:
-        owner, labels, event = step["owner"], step["labels"], step["event"]
+        owner, labels = step["owner"], step["labels"]
         assert step["load"] == {label: owner.count(label) for label in labels}
         assert sum(step["load"].values()) == n_keys
         loads = list(step["load"].values())
@@ -623,3 +625,29 @@ def test_edge_params_are_valid() -> None:
                        n_keys=1, n_keys_drawn=1))
     check_all(run_json(1, n_nodes=10, add_label="K", remove_label="J", vnodes_low=1, vnodes_high=1,
                        n_keys=10_000, n_keys_drawn=0))
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    which server gives up keys when the new one lands on one point (asked only with one point per server),
+    who gives up keys when it lands with many points, and where a leaving server's keys go."""
+    p, s, by = trace["params"], trace["summary"], _steps(trace)
+    add, n = s["add_label"], p["n_nodes"]
+    answers = []
+    if p["vnodes_low"] == 1:
+        ring = [(int(pt["h_hex"], 16), pt["label"]) for pt in by["ring_low"]["points"]]
+        joined = next(int(pt["h_hex"], 16) for pt in by["ring_low_add"]["points"] if pt["label"] == add)
+        answers.append(next((label for h, label in ring if h > joined), ring[0][1]))
+    gave = [x for x, v in by["ring_high_add"]["moved_from"].items() if v]
+    answers.append({n: f"a little from all {n} servers", 1: "only its clockwise neighbour",
+                    0: "nobody: no key moves"}.get(len(gave), f"{len(gave)} of the {n} servers"))
+    took = [x for x, v in by["ring_high_remove"]["moved_to"].items() if v]
+    answers.append("spread over the others" if len(took) > 1 else "all to one neighbour")
+    return answers
+
+
+def test_checkpoint_answers_tell_the_catalog_story() -> None:
+    data = catalog_trace()
+    donor = next(iter(_steps(data)["ring_low_add"]["donors"]))
+    assert checkpoint_answers(data) == [donor, f"a little from all {data['params']['n_nodes']} servers",
+                                        "spread over the others"]

@@ -404,6 +404,7 @@ def check_records(trace: dict[str, Any]) -> None:
     rows = trace["summary"]["scoreboard"]
     expect = [{"variant": name, "index": i, "trigger": rb["trigger"], "member": rb["member"], "start_t": rb["start_t"],
                "end_t": rb["end_t"], "rounds": rb["rounds"], "moved": None if rb["moved"] is None else len(rb["moved"]),
+               "duration_t": None if rb["end_t"] is None else rb["end_t"] - rb["start_t"],
                "paused_partition_ticks": rb["paused_partition_ticks"]}
               for name, run_ in trace["variants"].items() for i, rb in enumerate(run_["rebalances"])]
     assert sorted(rows, key=lambda r: (r["variant"], r["index"])) == sorted(expect, key=lambda r: (r["variant"], r["index"]))
@@ -412,6 +413,8 @@ def check_records(trace: dict[str, Any]) -> None:
         assert totals["paused_partition_ticks"] == sum(len(s["paused"]) for s in run_["steps"])
         assert totals["generation"] == run_["steps"][-1]["generation"]
         assert trace["summary"]["final_owner"][name] == run_["steps"][-1]["owner"]
+        assert trace["summary"]["final_counts"][name] == {
+            m: sum(c.values()) for m, c in trace["summary"]["final_topic_counts"][name].items()}
 
 
 def check_events_schedule(trace: dict[str, Any]) -> None:
@@ -967,3 +970,19 @@ def test_negative_or_bool_seed_is_a_param_error() -> None:
         with pytest.raises(ParamError) as err:
             cg.simulate(seed)
         assert err.value.field == "seed"
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    how many partitions the newcomer gets under the first eager assignor, how many partitions the
+    cooperative join moves (only those pause), and when the crashed member is evicted."""
+    variants = trace["params"]["variants"]
+    eager = next(v for v in variants if v.startswith("eager"))
+    coop = next(v for v in variants if v.startswith("cooperative"))
+    newcomer = next(e["member"] for e in trace["summary"]["event_times"] if e["kind"] == "join")
+
+    def join(variant: str) -> dict[str, Any]:
+        return next(r for r in trace["variants"][variant]["rebalances"] if r["trigger"] == "join")
+
+    return [str(len(join(eager)["after"].get(newcomer, []))), str(len(join(coop)["moved"])),
+            f"at {trace['summary']['evictions'][0]['evict_t']} s"]

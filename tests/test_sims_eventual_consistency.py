@@ -412,6 +412,10 @@ def test_hand_timeline_with_fixed_delay() -> None:
     assert (r3["token"], r3["waited_ms"], r3["returned_value"], r3["stale"]) == ([2200, 0], 150, "Ana B.", False)
     assert s["stale_reads"] == ["r1", "r2"]
     assert s["lost_writes"] == [{"write": "w3", "beaten_by": "w2"}]
+    # w3 came 20 ms after w2 in real time, its stamp is 20 ms behind (AP's clock runs 40 ms slow), and AP
+    # applied w2's "Ann" over it when w2's copy arrived at 900
+    assert s["conflicts"] == [{"write": "w3", "beaten_by": "w2", "later_by_ms": 20, "stamp_behind_ms": 20,
+                               "clock_behind_ms": 40, "overwritten_ms": 900}]
     assert w["w3"]["t_ms"] - w["w2"]["t_ms"] == 20
     assert s["final"] == {"name": {"value": "Ana B.", "ts": [2200, 0], "write_id": "w4"}}
     assert s["diverged_intervals"] == [[100, 300], [700, 1700], [2200, 2400]]
@@ -590,7 +594,7 @@ def test_trace_contract() -> None:
     data = run_json(7)
     assert set(data) == {"schema_version", "id", "seed", "params", "steps", "summary"}
     assert data["id"] == ec.ID == Path(ec.__file__).stem.replace("_", "-")
-    assert set(data["summary"]) == {"writes", "messages", "reads", "stale_reads", "lost_writes", "ae_rounds",
+    assert set(data["summary"]) == {"writes", "messages", "reads", "stale_reads", "lost_writes", "conflicts", "ae_rounds",
                                     "repairs", "diverged_intervals", "converged_ms", "max_diverged_ms",
                                     "write_latency_ms", "final"}
     doc = ec.__doc__
@@ -656,3 +660,25 @@ def test_override_parses_from_the_command_line() -> None:
     assert parse_value(param, "200") == 200 and parse_value(param, "null") is None
     with pytest.raises(ParamError):
         parse_value(param, "fast")
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py): what
+    the first stale read returns before the first write's copies land, which of the two conflicting writes
+    survives, and what the session read returns."""
+    s = trace["summary"]
+    first = s["writes"][0]
+    landing = min(m["deliver_ms"] for m in s["messages"] if m["write_id"] == first["id"])
+    early = [r for r in s["reads"] if r["stale"] and r["t_ms"] < landing]
+    answers = [early[0]["returned_value"]] if early else []
+    winner = next(w for w in s["writes"] if w["id"] == s["lost_writes"][0]["beaten_by"])
+    answers.append(winner["value"])
+    read = next(r for r in s["reads"] if r["session"] and not r["pending"])
+    held = [st for st in trace["steps"] if st["t_ms"] <= read["t_ms"]][-1]["stores"][read["replica"]][trace["params"]["key"]]
+    answers.append(f"{read['returned_value']}, after a wait" if read["waited_ms"] else f"{held['value']}, at once")
+    return answers
+
+
+def test_checkpoint_answers_tell_the_catalog_story() -> None:
+    seed, params = catalog_entry()
+    assert checkpoint_answers(run_json(seed, **params)) == ["Ana", "Ann", "Ana B., after a wait"]

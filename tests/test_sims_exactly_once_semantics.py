@@ -627,3 +627,25 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         eos.simulate(-1)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's questions
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py)."""
+    idem = [st for st in trace["steps"] if st["chapter"] == "idem"]
+    resend = next(st for st in idem if st["event"] == "resend")
+    after = next(st for st in idem if st["t"] > resend["t"] and st["actor"] == "broker")
+    first = after["detail"]["offset"] if after["event"] == "duplicate" else None
+    bounced = f"it answers offset {first} and appends nothing" if first is not None else "it appends it again"
+    aborted = any(st["event"] == "marker" and st["entry"]["kind"] == "abort" for st in trace["steps"])
+    out = [e for e in trace["steps"][-1]["logs"]["out"] if e["kind"] == "data"]
+    values = [e["value"] for e in out]
+    twice = any(values.count(v) > 1 for v in values)
+    return [bounced, "it is aborted" if aborted else "it commits", "RU (read_uncommitted)" if twice else "neither"]
+
+
+def test_checkpoint_answers_of_the_catalog_story() -> None:
+    entry = load_catalog().get(eos.ID)
+    trace = json.loads(eos.simulate(entry.seed, **dict(entry.params)).to_json())
+    assert checkpoint_answers(trace) == ["it answers offset 1 and appends nothing", "it is aborted",
+                                         "RU (read_uncommitted)"]

@@ -210,7 +210,7 @@ def check_summary(d: dict[str, Any]) -> None:
     means = {}
     for s in summ["scaling"]:
         assert s["runs"] == p["scaling_runs"] and 0 <= s["finished"] <= s["runs"]
-        assert s["log2n_plus_lnn"] == round(math.log2(s["n"]) + math.log(s["n"]), 6)
+        assert s["theory_push_rounds"] == round(math.log2(s["n"]) + math.log(s["n"]), 6)
         if s["finished"]:
             assert 1 <= s["min_rounds"] <= s["mean_rounds"] <= s["max_rounds"] <= p["max_rounds"]
         else:
@@ -686,3 +686,23 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         gp.simulate(-1)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's questions
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    the most servers that can know after an early push round, push-pull against push, and push's
+    mean rounds at the largest scaling size."""
+    p, s = trace["params"], trace["summary"]
+    n = p["n_nodes"]
+    base = next(v for v in p["variants"] if v["mode"] == "push" and v["loss_prob"] == 0)
+    pull = next(v for v in p["variants"] if v["mode"] == "pushpull" and v["loss_prob"] == 0)
+    counts = [st["infected_count"] for st in trace["steps"] if st["variant"] == base["name"]]
+    rounds = len(counts) - 1
+    f = base["fanout"]
+    asked = next((r for r in range(3, min(6, rounds - 1) + 1) if (1 + f) * counts[r - 1] < n), 2)
+    pull_rounds = sum(1 for st in trace["steps"] if st["variant"] == pull["name"]) - 1
+    versus = ("fewer than" if pull_rounds < rounds else "exactly" if pull_rounds == rounds else "more than")
+    growth = next(g for g in s["scaling_growth"] if g["variant"] == base["name"])
+    largest = next(x["mean_rounds"] for x in s["scaling"] if x["variant"] == base["name"] and x["n"] == growth["to_n"])
+    return [str((1 + f) * counts[asked - 1]), f"{versus} {rounds}", f"about {largest:.0f}"]

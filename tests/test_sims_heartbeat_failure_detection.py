@@ -567,3 +567,26 @@ def test_nullable_indices_from_command_line_text() -> None:
     jitter_free = fresh(1, jitter_mean_s=[0.0, 0.0, 0.0], base_delay_s=0.0)
     check_all(jitter_free)
     assert all(b["arrive_t"] == b["send_t"] for b in jitter_free["heartbeats"])
+
+
+# ---------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    how many false alarms the longest timeout raised before the crash, and which detector suspects the
+    crashed node first."""
+    crash_t, dets, p = trace["crash"]["t"], trace["detectors"], trace["params"]
+    longest = dets[-2]
+    before = sum(1 for s in trace["suspicions"] if s["detector"] == longest and s["mistake"] and s["start"] < crash_t)
+    first = min(dets, key=lambda d: (trace["metrics"][d]["detection_time_s"], d))
+    timeouts = dict(zip(dets, p["timeouts_s"]))
+    name = f"φ accrual ({p['phi_threshold']:g})" if first == dets[-1] else f"timeout {timeouts[first]:g} s"
+    return [str(before), name]
+
+
+def test_alternate_params_still_tell_the_story() -> None:
+    data = json.loads(hb.simulate(load_catalog().get(hb.ID).seed, **hb.ALTERNATE_PARAMS).to_json())
+    check_all(data)
+    short, long, phi = data["detectors"]
+    assert data["beats"]["hook"] is not None and data["metrics"][short]["false_suspicions"] > 0
+    assert data["metrics"][long]["false_suspicions"] < data["metrics"][short]["false_suspicions"]
+    assert data["metrics"][short]["detection_time_s"] < data["metrics"][long]["detection_time_s"]

@@ -745,3 +745,18 @@ def test_negative_or_bool_seed_is_a_param_error() -> None:
         with pytest.raises(ParamError) as err:
             ktp.simulate(seed)
         assert err.value.field == "seed"
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    where the repeated key's next record goes, how many members of the largest other group size sit
+    idle, and how many keys move when the partition count changes."""
+    p, s = trace["params"], trace["summary"]
+    answers = []
+    if s["repeat_key"]:
+        answers.append(f"P{s['per_key_partition'][s['repeat_key']['key']]}")
+    counts = sorted(c for c in p["consumer_counts"] if c != p["consumers"])
+    if counts and s["idle_consumers"][str(counts[-1])]:
+        answers.append(str(len(s["idle_consumers"][str(counts[-1])])))
+    answers.append(str(len(s["moved_keys"])))
+    return answers

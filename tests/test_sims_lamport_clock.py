@@ -274,6 +274,16 @@ def check_steps_and_summary(d: dict[str, Any]) -> None:
     assert summ["skew_reversal_s"] == (by_id[skew[0]]["phys"] - by_id[skew[1]]["phys"] if skew else None)
     labelled = {m["label"]: m["id"] for m in d["messages"] if m["label"]}
     assert (summ["request_msg"], summ["reply_msg"]) == (labelled.get("request"), labelled.get("reply"))
+    if skew is None:
+        assert summ["skew_msg"] is summ["skew_gap_s"] is summ["skew_delay_s"] is None
+    else:
+        msg = d["messages"][summ["skew_msg"] - 1]
+        assert [msg["send_event"], msg["recv_event"]] == skew
+        skews = d["params"]["skews_s"]
+        assert summ["skew_gap_s"] == skews[by_id[skew[0]]["proc"] - 1] - skews[by_id[skew[1]]["proc"] - 1]
+        assert summ["skew_delay_s"] == msg["recv_t"] - msg["send_t"]
+        # the receive reads an earlier wall clock because the receiver lags by more than the delay
+        assert summ["skew_gap_s"] > summ["skew_delay_s"] > 0
 
 
 INVARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -673,3 +683,22 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         lc.simulate(-1)
     assert err.value.field == "seed"
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    the stamp of the first receive that jumps, whether the concurrent pair is ordered, and a tie's order."""
+    events = trace["events"]
+    recvs = [e for e in events if e["kind"] == "recv"]
+    jump = next((e for e in recvs if e["msg_ts"] > e["lamport_prev"]),
+                max(recvs, key=lambda e: (e["msg_ts"] - e["lamport_prev"], -e["real_t"])))
+    by_id = {e["id"]: e for e in events}
+    a, b = (by_id[i] for i in trace["highlight"]["concurrent_pair"])
+    # no path joins them: neither vector is <= the other
+    assert any(x > y for x, y in zip(a["vector"], b["vector"])) and any(x < y for x, y in zip(a["vector"], b["vector"]))
+    ties = [(x, y) for x in events for y in events if x["lamport"] == y["lamport"] and x["proc"] < y["proc"]]
+    lo, hi = max(ties, key=lambda xy: (xy[1]["real_t"] < xy[0]["real_t"], xy[0]["lamport"], -xy[0]["real_t"],
+                                      -xy[1]["real_t"]))
+    order = trace["total_order"]
+    assert order.index(lo["id"]) < order.index(hi["id"])
+    return [str(max(jump["lamport_prev"], jump["msg_ts"]) + 1), "no: no path joins them", f"the one on P{lo['proc']}"]

@@ -560,3 +560,24 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         lc.simulate(-1)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's questions
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py)."""
+    first, second = trace["passes"][:2]
+    answers = ["it is dropped" if first["dropped"][0]["reason"] == "superseded" else "it is kept"]
+    stone = next(ts for ts in trace["summary"]["tombstones"] if str(ts["offset"]) in first["new_horizons"])
+    answers.append("it is removed" if stone["removed_t"] == second["t"] else "it stays for now")
+    done = [st for st in trace["steps"] if st["event"] == "pass_done"][1]
+    active = {r["key"] for seg in done["segments"] if seg["active"] for r in seg["records"]}
+    counts = {key: sum(1 for r in log_of(done) if r["key"] == key) for key in active}
+    twice = sorted(key for key, n in counts.items() if n > 1)
+    if twice:
+        answers.append(str(counts[twice[0]]))
+    return answers
+
+
+def test_checkpoint_answers_of_the_catalog_story() -> None:
+    entry = load_catalog().get(lc.ID)
+    assert checkpoint_answers(run(entry.seed, dict(entry.params))) == ["it is dropped", "it is removed", "2"]

@@ -151,7 +151,8 @@ def check_bookkeeping(data: dict[str, Any]) -> None:
             "first_stale_op": next((s["op_id"] for s in ok_reads if s["stale"]), None),
             "first_single_overlap_op": next((s["op_id"] for s in ok_reads if len(s["overlap"]) == 1), None),
             "writes_survive": n - w, "reads_survive": n - r,
-            "predicted_probe_stale": summary["predicted_probe_stale"]}
+            "predicted_probe_stale": summary["predicted_probe_stale"],
+            "probe_stale_rate": (sum(s["stale"] for s in probes) / len(probes)) if probes else None}
         assert abs(summary["predicted_probe_stale"] - hypergeom_miss(n, r, w)) <= 1e-12
         rows.append({"r": r, "w": w, "overlap_guaranteed": run["overlap_guaranteed"], **summary})
     assert data["summary"] == {"configs": rows}
@@ -515,3 +516,23 @@ def test_param_errors_name_the_field(params: dict[str, Any], field: str) -> None
     with pytest.raises(ParamError) as err:
         mq.simulate(0, **params)
     assert err.value.field == field
+
+
+# ---------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    what the read with the thinnest overlap returns in the first config with R + W > N, what share of
+    reads right after a write the first config without it predicts stale, and whether a write still
+    succeeds after the second crash."""
+    runs = trace["runs"]
+    strict = next(run for run in runs if run["overlap_guaranteed"])
+    loose = next(run for run in runs if not run["overlap_guaranteed"])
+    steps = trace["steps"][strict["steps_from"]:strict["steps_to"]]
+    reads = [s for s in steps if s["kind"] == "read" and s["outcome"] == "ok"]
+    thinnest = min(reads, key=lambda s: (len(s["overlap"]), s["t"]))
+    read_id = strict["summary"]["first_single_overlap_op"] or thinnest["op_id"]
+    returned = next(s["returned_version"] for s in reads if s["op_id"] == read_id)
+    down = sum(len(op["victims"]) for op in trace["ops"] if op["kind"] == "crash")
+    left = trace["params"]["n_replicas"] - down
+    return [f"v{returned}", f"{loose['summary']['predicted_probe_stale']:.0%}",
+            "yes" if left >= strict["w"] else "no, it is refused"]

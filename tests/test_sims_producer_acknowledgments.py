@@ -769,3 +769,21 @@ def test_negative_or_bool_seed_is_a_param_error() -> None:
         with pytest.raises(ParamError) as err:
             pa.simulate(seed)
         assert err.value.field == "seed"
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py):
+    the first record's latency under the slowest acks setting of the crash runs, how many acknowledged
+    records the middle setting loses, and what the strictest stalled run's producer is told."""
+    runs, s = trace["runs"], trace["summary"]
+    group = next(g for g in s["crash_groups"] if all(runs[r]["crash"] for r in g["runs"]))
+    crash_runs = sorted(group["runs"], key=lambda r: runs[r]["summary"]["max_latency_ms"] or 0)
+    slowest = (crash_runs + crash_runs[-1:] * 2)[2]
+    middle = crash_runs[1] if len(crash_runs) > 2 else crash_runs[0]
+    answers = [f"{runs[slowest]['records'][0]['latency_ms']} ms", str(len(runs[middle]["summary"]["lost_acked"]))]
+    stalled = sorted((r for r in s["run_order"] if runs[r]["stalled"]), key=lambda r: -runs[r]["min_insync"])
+    if stalled:
+        acked = runs[stalled[0]]["summary"]["acked"]
+        answers.append("an ack for every record" if len(acked) == trace["params"]["n_records"]
+                       else "an error for every record" if not acked else "some acks, some errors")
+    return answers

@@ -266,7 +266,7 @@ def scenarios(draw: st.DrawFn) -> tuple[int, dict[str, Any]]:
     sim_ms = draw(st.integers(300, 2400))
     timeout_lo = draw(st.integers(40, 400))
     timeout = [timeout_lo, draw(st.integers(timeout_lo, timeout_lo + 400))]
-    heartbeat = draw(st.integers(1, timeout_lo - 1))
+    heartbeat = draw(st.integers(max(1, timeout_lo // 20), timeout_lo - 1))  # well under the timeout, as Raft asks
     lat_lo = draw(st.integers(1, 40))
     crashes = []
     for _ in range(draw(st.integers(0, 3))):

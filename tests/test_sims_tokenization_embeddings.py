@@ -627,3 +627,23 @@ def test_bad_seed(seed: Any) -> None:
     with pytest.raises(ParamError) as err:
         te.simulate(seed)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's checkpoints
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py): which
+    pair is merged (at the first tie, else at the first merge); the ids of the encoded text's first word; the
+    token nearest to the neighbour query."""
+    merges = [st for st in trace["steps"] if st["event"] == "merge"]
+    enc = next(st for st in trace["steps"] if st["event"] == "encode")
+    near = next(st for st in trace["steps"] if st["event"] == "neighbours")
+    decided = next((m for m in merges if m["tied"]), merges[0])
+    chosen = decided["chosen"]
+    first_word = [str(i) for i, w in zip(enc["ids"], enc["word_of_token"]) if w == 0]
+    return [f"{chosen['left']} + {chosen['right']}", ", ".join(first_word), near["top"][0]["token"]]
+
+
+def test_checkpoint_answers_for_the_catalog_run() -> None:
+    entry = load_catalog().get(te.ID)
+    trace = json.loads(te.simulate(entry.seed, **entry.params).to_json())
+    assert checkpoint_answers(trace) == ["p + ug", "1, 8, 6", "ug"]

@@ -635,3 +635,27 @@ def test_round_limit_edge_is_valid() -> None:
     data = run_json(1, transactions=txs)
     check_all(data)
     assert data["summary"]["transactions"][0]["termination_rounds"] >= tpc.MAX_ROUNDS - 1
+
+
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py): what the
+    coordinator does once every vote is yes (log commit first), what it decides after a NO vote, and what a
+    prepared participant does while the coordinator is down."""
+    ok_tx = next(x for x in trace["summary"]["transactions"] if x["decision"] == "commit" and not x["crash"])
+    logged = next(st["t_ms"] for st in trace["steps"] if st["tx"] == ok_tx["name"] and st["event"] == "log_write"
+                  and st["node"] == "coordinator" and st["detail"]["record"] == "commit")
+    assert all(m["send_ms"] >= logged for m in trace["summary"]["messages"]
+               if m["tx"] == ok_tx["name"] and m["type"] == "COMMIT")
+    no_tx = next(x for x in trace["summary"]["transactions"] if "no" in x["votes"].values())
+    decisions = {st["detail"]["decision"] for st in trace["steps"]
+                 if st["tx"] == no_tx["name"] and st["event"] == "decide"}
+    assert decisions == {"abort"}
+    waits = "keep its locks and ask around" if trace["params"]["termination"] == "cooperative" else \
+        "keep its locks and wait"
+    return ["write commit to its own log", decisions.pop(), waits]
+
+
+def test_checkpoint_answers_follow_the_catalog_story() -> None:
+    seed, params = catalog_entry()
+    data = json.loads(tpc.simulate(seed, **params).to_json())
+    assert checkpoint_answers(data) == ["write commit to its own log", "abort", "keep its locks and ask around"]

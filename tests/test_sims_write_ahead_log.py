@@ -745,3 +745,26 @@ def test_negative_seed_is_a_param_error() -> None:
     with pytest.raises(ParamError) as err:
         wal.simulate(-1)
     assert err.value.field == "seed"
+
+
+# ---------------------------------------------------------------- the scene's questions
+def checkpoint_answers(trace: dict[str, Any]) -> list[str]:
+    """The right answer of each question the scene asks, from the trace alone (tests/test_explainers.py)."""
+    plain = runs_of(trace)["plain"]
+    t1 = trace["transfers"]["plain"][0]["txn"]
+    ack = next(st for st in plain if st["event"] == "ack" and st["txn"] == t1)
+    logged = all(r["on_disk"] for r in ack["log"] if r["txn"] == t1)
+    pages = any(cell["page_lsn"] > 0 for cell in ack["disk"].values())
+    on_disk = {(True, False): "its log records only", (False, True): "its pages only",
+               (True, True): "its log records and its pages"}[(logged, pages)]
+    b = trace["transfers"]["plain"][1]["from"]
+    initial = trace["summary"]["plain"]["initial"][b]
+    moved = sum(t["amount"] * ((t["to"] == b) - (t["from"] == b)) for t in trace["transfers"]["plain"]
+                if t["txn"] in trace["summary"]["plain"]["acked"])
+    checkpoint = next(r["lsn"] for st in runs_of(trace)["checkpointed"] for r in st["log"] if r["type"] == "CHECKPOINT")
+    return [on_disk, str(initial + moved), f"LSN {checkpoint}"]
+
+
+def test_checkpoint_answers_of_the_catalog_story() -> None:
+    trace = run(7, {"amounts": [30, 20]})
+    assert checkpoint_answers(trace) == ["its log records only", "80", "LSN 5"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from manim import UP, FadeIn, FadeOut, Mobject, Rectangle, Scene, ValueTracker, VMobject, config, linear
+from manim import UP, FadeIn, FadeOut, Mobject, Rectangle, Scene, ValueTracker, VGroup, VMobject, config, linear
 
 from scenes.captions import MAX_CPS, MIN_CUE_S, Chapter, Checkpoint, Cue
 from scenes.kit import theme
@@ -68,6 +68,7 @@ class ExplainerScene(Scene):
         self.cues: list[Cue] = []
         self.chapters: list[Chapter] = []
         self.checkpoints: list[Checkpoint] = []
+        self._driver = VGroup()  #: empty, at the back of the scene while :meth:`drive` runs
         self._caption: CaptionBar | None = None
         self._caption_text = ""
         self._caption_start = 0.0
@@ -155,6 +156,24 @@ class ExplainerScene(Scene):
         self.caption(text)
         self.advance(clock, t_end, max(seconds, round(self.caption_time_left() + 0.05, 2)))
 
+    def drive(self, clock: ValueTracker, draw: Callable[[float], Any]) -> None:
+        """Call ``draw(clock value)`` now and at every frame until :meth:`stop_driving` (or :meth:`clear_stage`).
+
+        For a stage that is redrawn from the trace at one time value. Manim redraws, each frame, only the
+        mobjects that move and everything in front of them; the updater sits on an empty group at the very
+        back, so the whole stage, whatever ``draw`` changes, is redrawn.
+        """
+        draw(clock.get_value())
+        driver = self._driver
+        driver.clear_updaters()
+        driver.add_updater(lambda _: draw(clock.get_value()))
+        self.add(driver)
+        self.bring_to_back(driver)
+
+    def stop_driving(self) -> None:
+        """Stop the :meth:`drive` updater (the stage keeps what it last drew)."""
+        self._driver.clear_updaters()
+
     def jump(self, clock: ValueTracker, t: float, *, run_time: float = 0.8) -> None:
         """Cut to another moment of the run: fade to the background, set ``clock`` to ``t``, fade back."""
         self.fade_cut(lambda: clock.set_value(t), run_time=run_time)
@@ -214,7 +233,7 @@ class ExplainerScene(Scene):
         gone = [m for m in self.mobjects if m is not self._caption]
         for m in gone:
             m.clear_updaters()
-        if any(isinstance(m, VMobject) for m in gone):
+        if any(isinstance(m, VMobject) and m is not self._driver for m in gone):
             curtain = self._curtain(0.0)
             self.add(curtain)
             self.play(curtain.animate.set_fill(opacity=1.0), run_time=run_time)

@@ -12,10 +12,7 @@ from typing import Sequence
 
 import numpy as np
 from manim import (
-    DOWN,
     LEFT,
-    RIGHT,
-    UP,
     Circle,
     Cross,
     DashedLine,
