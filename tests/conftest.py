@@ -55,10 +55,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _checkout_files() -> set[str]:
-    """Every file git sees in the checkout, ignored ones included (none when it is not a git checkout)."""
-    done = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=PROJECT_ROOT,
+    """Every file git sees in the checkout, ignored ones included, but the running virtualenv's (none when it
+    is not a git checkout)."""
+    done = subprocess.run(["git", "status", "--porcelain", "-z", "--ignored", "--untracked-files=all"], cwd=PROJECT_ROOT,
                           capture_output=True, text=True)
-    return {line[3:] for line in done.stdout.splitlines()} if done.returncode == 0 else set()
+    if done.returncode != 0:
+        return set()
+    environment = _environment_in_checkout()
+    return {path for path in (entry[3:] for entry in done.stdout.split("\0") if entry)
+            if not (environment and path.startswith(environment))}
+
+
+def _environment_in_checkout() -> str | None:
+    """The running virtualenv's folder as git names it ("``.venv/``"), when it is inside the checkout: pytest
+    caches its rewritten plugins there before any conftest can stop it, and the environment is not the
+    checkout's content."""
+    prefix, root = Path(sys.prefix).resolve(), PROJECT_ROOT.resolve()
+    return f"{prefix.relative_to(root).as_posix()}/" if prefix != root and prefix.is_relative_to(root) else None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
