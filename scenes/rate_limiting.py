@@ -165,7 +165,11 @@ class RateLimitingScene(ExplainerScene):
                          (("admitted", "admitted"), ("rejected", "rejected"), ("pending", "arriving"))],
                         font_size=theme.LABEL_SIZE, buff=0.35)
         PANEL.place(legend)
-        self.caption(f"Each allows {self.limit} requests per {self.window_text()}.")
+        p = self.p
+        bucket_alike = p["bucket_capacity"] == self.limit and p["refill_per_s"] * p["window_s"] == self.limit
+        self.caption(f"Each allows {self.limit} requests per {self.window_text()}." if bucket_alike else  # the
+                     f"The three windows allow {self.limit} per {self.window_text()}.")  # bucket has its own size
+
         self.play(FadeIn(legend), run_time=theme.FADE_S)
         self.wait(2.2)
         self.caption("Filled dot: let through. Cross: rejected.")
