@@ -336,7 +336,7 @@ class AttentionMechanismScene(ExplainerScene):
                         "A causal mask hides every word after the query, so only earlier words and itself remain.")
         what = f"cannot peek at {', '.join(hidden)}" if hidden else "sees everything before it"
         self.narrate(f"A causal mask hides later words: {self.word} {what}.", clock, 2.0, 5.0)
-        row = [f"{r['token']} ({two(r['weight'])})" for r in self.s["focus_ranked"]["contrast_causal"][0]
+        row = [f"“{r['token']}” ({two(r['weight'])})" for r in self.s["focus_ranked"]["contrast_causal"][0]
                if r["weight"] > 0]
         kept = " and ".join([", ".join(row[:-1]), row[-1]] if len(row) > 1 else row)
         self.caption(f"Only {kept} remain{'s' if len(row) == 1 else ''}: another output again.")
