@@ -262,3 +262,16 @@ def test_takeaway_lines_sit_on_even_baselines() -> None:
     bullets = [line[0].get_bottom()[1] for line in card[1][1]]
     gaps = [a - b for a, b in zip(bullets, bullets[1:])]
     assert gaps[0] == pytest.approx(gaps[1], abs=1e-9)
+
+
+def test_stack_puts_two_lines_gap_apart_centred_on_a_point() -> None:
+    import numpy as np
+
+    from scenes.kit.text import SwapText, stack
+
+    top, bottom = SwapText("key"), SwapText("value 12")
+    center = np.array([1.5, -0.5, 0.0])
+    stack(top, bottom, center, gap=0.05)
+    assert np.isclose(top.current.get_bottom()[1] - bottom.current.get_top()[1], 0.05)
+    assert np.isclose((top.current.get_top()[1] + bottom.current.get_bottom()[1]) / 2, center[1])
+    assert np.isclose(top.current.get_center()[0], 1.5) and np.isclose(bottom.current.get_center()[0], 1.5)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from manim import DOWN, LEFT, UP, Line, Rectangle, VGroup
+from manim import LEFT, Line, Rectangle, VGroup
 
 from scenes.kit import theme
-from scenes.kit.text import SwapText, label, mono
+from scenes.kit.text import SwapText, label, mono, stack
 
 __all__ = ["LogCell", "LogStrip"]
 
@@ -197,10 +197,7 @@ class LogStrip(VGroup):
             slot.text.set_text(cell.text, ink)
             if self.two_line and cell.sub:
                 slot.sub.set_text(cell.sub, theme.BACKGROUND if solid else theme.MUTED)
-                gap = 0.04
-                total = slot.text.current.height + gap + slot.sub.current.height
-                slot.text.move_to(center + UP * (total / 2 - slot.text.current.height / 2))
-                slot.sub.move_to(center + DOWN * (total / 2 - slot.sub.current.height / 2))
+                stack(slot.text, slot.sub, center, gap=0.04)
                 slot.sub.set_opacity(k)
             else:
                 slot.text.move_to(center)

@@ -50,7 +50,7 @@ from manim import DOWN, LEFT, RIGHT, UP, Line, Mobject, Polygon, Rectangle, Roun
 from scenes.kit import theme
 from scenes.kit.layout import Region
 from scenes.kit.nodes import ClientNode
-from scenes.kit.text import SwapText, label
+from scenes.kit.text import SwapText, label, stack
 
 __all__ = [
     "PRODUCER", "CONSUMER", "BROKER", "FOLLOWER", "COORDINATOR", "OFFSET", "ROLE_COLORS",
@@ -539,9 +539,7 @@ class PartitionLog(VGroup):
             cell.key.set_text(record.key, ink)
             if record.value:
                 cell.value.set_text(record.value, ink)
-                total = cell.key.current.height + 0.05 + cell.value.current.height
-                cell.key.move_to(center + UP * (total / 2 - cell.key.current.height / 2))
-                cell.value.move_to(center + DOWN * (total / 2 - cell.value.current.height / 2))
+                stack(cell.key, cell.value, center, gap=0.05)
                 cell.value.set_opacity(k)
             else:
                 cell.key.move_to(center)

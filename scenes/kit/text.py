@@ -6,11 +6,12 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-from manim import ORIGIN, Text, VectorizedPoint, VGroup, VMobject
+from manim import DOWN, ORIGIN, UP, Text, VectorizedPoint, VGroup, VMobject
 
 from scenes.kit import theme
 
-__all__ = ["SwapText", "build_text", "descent", "heading", "label", "mono", "set_text_source", "text_source"]
+__all__ = ["SwapText", "build_text", "descent", "heading", "label", "mono", "set_text_source", "stack",
+           "text_source"]
 
 
 def _check_size(font_size: float) -> None:
@@ -128,3 +129,14 @@ class SwapText(VGroup):
             self.current.set_fill(color)  # keeps the opacity the caller set
         self.text, self.shown_color = text, color
         return self
+
+
+def stack(top: SwapText, bottom: SwapText, center: np.ndarray, gap: float) -> None:
+    """Put ``top`` above ``bottom``, ``gap`` apart, the pair centred on ``center`` (two lines in a cell).
+
+    >>> key, value = SwapText("k"), SwapText("v1")
+    >>> stack(key, value, np.array([1.0, 0.0, 0.0]), gap=0.05)  # key over value, both on x = 1
+    """
+    total = top.current.height + gap + bottom.current.height
+    top.move_to(center + UP * (total / 2 - top.current.height / 2))
+    bottom.move_to(center + DOWN * (total / 2 - bottom.current.height / 2))
